@@ -1,0 +1,109 @@
+import { awscdk, javascript } from 'projen';
+
+// aws-cdk-lib is both the peer floor and the exact devDep; integ-tests-alpha must exist at the same version.
+const CDK_VERSION = '2.245.0';
+// Pinned and bundled into the handler: the client stopped being published in 2026-04 and Lambda runtimes may drop it.
+const PROTON_CLIENT_VERSION = '3.1029.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-proton',
+  description: 'AWS Proton as code: templates, versions, environments and services as CDK constructs, with proton-local to test them offline',
+  keywords: ['aws', 'cdk', 'proton', 'custom-resource', 'emulator'],
+  author: 'cdk-proton maintainers',
+  authorAddress: 'maintainers@cdk-proton.dev',
+  repositoryUrl: 'https://github.com/cdk-proton/cdk-proton.git',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  stability: 'experimental',
+  license: 'Apache-2.0',
+  minNodeVersion: '20.0.0',
+
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.0',
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+
+  publishToPypi: { distName: 'cdk-proton', module: 'cdk_proton' },
+  publishToMaven: { javaPackage: 'dev.cdkproton', mavenGroupId: 'dev.cdkproton', mavenArtifactId: 'cdk-proton' },
+  publishToNuget: { dotNetNamespace: 'CdkProton', packageId: 'CdkProton' },
+  publishToGo: { moduleName: 'github.com/cdk-proton/cdk-proton-go' },
+
+  // Handlers live in lambda/ (wired explicitly below); projen's discovery only scans src/.
+  lambdaAutoDiscover: false,
+  edgeLambdaAutoDiscover: false,
+  singletonLambdaAutoDiscover: false,
+  lambdaExtensionAutoDiscover: false,
+  integrationTestAutoDiscover: false,
+
+  // Runtime dependencies of the constructs and of proton-local; jsii requires them bundled.
+  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'tar-stream@^3.2.2'],
+  devDeps: [
+    `@aws-sdk/client-proton@${PROTON_CLIENT_VERSION}`,
+    '@aws-sdk/client-s3@^3',
+    '@types/aws-lambda',
+    '@types/tar-stream',
+    'esbuild',
+  ],
+  bin: { 'proton-local': 'lib/local/cli.js' },
+
+  gitignore: ['cdk.out', '.proton-local/', 'bench/results/', '*.tsbuildinfo'],
+  jestOptions: {
+    // Snapshots are never rewritten by the test task, and a run that executes no test fails.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    // Machine-readable results: .ci/run prints its summary line from this file.
+    extraCliOptions: ['--json', '--outputFile=test-reports/jest-results.json'],
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/src/handlers/'],
+      testTimeout: 60_000,
+    },
+  },
+  tsJestOptions: { transformOptions: { isolatedModules: true } },
+  // projen 0.103 writes the dev tsconfig to test/, so its includes are relative to test/.
+  tsconfigDev: { include: ['../lambda/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'] },
+});
+
+// One handler entry for every Proton resource type: lambda/proton.lambda.ts, esbuild-bundled into assets/
+// with the Proton client inside it (externals: none).
+new awscdk.LambdaFunction(project, {
+  entrypoint: 'lambda/proton.lambda.ts',
+  constructFile: 'src/handlers/proton-function.ts',
+  cdkDeps: project.cdkDeps,
+  runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+  awsSdkConnectionReuse: false,
+  bundlingOptions: { externals: [], sourcemap: false },
+});
+
+project.eslint?.addLintPattern('lambda');
+project.eslint?.addLintPattern('examples');
+project.eslint?.addLintPattern('bench');
+project.eslint?.allowDevDeps('lambda/**/*.ts');
+project.eslint?.allowDevDeps('examples/**/*.ts');
+project.eslint?.allowDevDeps('bench/**/*.ts');
+project.eslint?.allowDevDeps('src/local/**/*.ts');
+new javascript.TypescriptConfig(project, {
+  fileName: 'lambda/tsconfig.json',
+  include: ['**/*.ts'],
+  extends: javascript.TypescriptConfigExtends.fromTypescriptConfigs([project.tsconfig!]),
+  compilerOptions: { noEmit: true, rootDir: '..' },
+});
+project.addPackageIgnore('/lambda/');
+project.addPackageIgnore('/examples/');
+project.addPackageIgnore('/bench/');
+
+// The README's main job: the example platform app deployed, upgraded and destroyed on an embedded proton-local.
+project.addTask('demo', {
+  description: 'Deploy, upgrade and destroy the example app against an embedded proton-local',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --transpile-only src/local/cli.ts demo --app "ts-node --transpile-only examples/platform-app.ts" --state-dir .proton-local/demo' },
+  ],
+});
+project.addTask('bench', {
+  description: 'Run the benchmarks in bench/',
+  steps: [{ spawn: 'bundle' }, { exec: 'ts-node --transpile-only bench/run.ts' }],
+});
+
+project.synth();

@@ -1,0 +1,47 @@
+/**
+ * Contract shared by every proton-local operation module.
+ *
+ * The server (src/local/server.ts) decodes an awsJson1_0 request, validates its input against the
+ * service model (src/local/model/), applies faults, then calls the operation handler registered under
+ * the operation name. Handlers throw ProtonError subclasses for modelled errors and return the output
+ * object; they never touch HTTP.
+ */
+import type { Clock } from '../clock';
+import type { EmulatorState } from './state';
+
+/** Settings the operations read (durations are in milliseconds of the emulator's clock). */
+export interface EmulatorSettings {
+  readonly region: string;
+  readonly accountId: string;
+  readonly registrationDelayMs: number;
+  readonly deploymentDelayMs: number;
+  /** Resource names whose deployments fail on demand (environment, service, instance or component names). */
+  readonly failDeploymentsFor: Set<string>;
+}
+
+export interface OperationContext {
+  readonly state: EmulatorState;
+  readonly clock: Clock;
+  readonly settings: EmulatorSettings;
+  /** Reads an object stored by the S3 subset; undefined when absent. */
+  getObject(bucket: string, key: string): Buffer | undefined;
+}
+
+export type OperationHandler = (ctx: OperationContext, input: any) => any;
+
+/** A module of operations, keyed by the Proton operation name (e.g. 'CreateEnvironment'). */
+export type OperationTable = { [operation: string]: OperationHandler };
+
+/** A modelled Proton error: serialised as {"__type": name, "message": message} with HTTP 400 (500 for server faults). */
+export class ProtonError extends Error {
+  constructor(public readonly code: string, message: string, public readonly httpStatus = 400) {
+    super(message);
+    this.name = code;
+  }
+}
+export const validation = (message: string) => new ProtonError('ValidationException', message);
+export const conflict = (message: string) => new ProtonError('ConflictException', message);
+export const notFound = (message: string) => new ProtonError('ResourceNotFoundException', message);
+export const quotaExceeded = (message: string) => new ProtonError('ServiceQuotaExceededException', message);
+export const throttling = (message: string) => new ProtonError('ThrottlingException', message);
+export const internal = (message: string) => new ProtonError('InternalServerException', message, 500);
