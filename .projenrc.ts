@@ -106,4 +106,9 @@ project.addTask('bench', {
   steps: [{ spawn: 'bundle' }, { exec: 'ts-node --transpile-only bench/run.ts' }],
 });
 
+// Every build packages JavaScript only; the release workflow packages Python, Java, .NET and Go in jobs of their own.
+// (projen's default runs package-all outside CI, which needs registries our machines cannot reach.)
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+
 project.synth();

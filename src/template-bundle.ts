@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
+import { AssetHashType, aws_s3_assets as s3_assets } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { BundleFile, byPath, checkBundle, packBundleSync, SCHEMA_FILE } from './private/bundle';
+import { parseTemplateSchema, TemplateSchema, validateInputs as validateSchemaInputs } from './private/schema';
+
+/**
+ * The kind of template a bundle is registered as.
+ */
+export enum TemplateBundleKind {
+  /** An environment template: `schema/` and `infrastructure/` (only `schema/` when CUSTOMER_MANAGED). */
+  ENVIRONMENT = 'ENVIRONMENT',
+  /** A service template: `schema/`, `instance_infrastructure/` and `pipeline_infrastructure/` (none when the pipeline is CUSTOMER_MANAGED). */
+  SERVICE = 'SERVICE',
+}
+
+/**
+ * Options for binding a template bundle to a template version.
+ */
+export interface TemplateBundleBindOptions {
+  /**
+   * The kind of template the bundle is registered as; it decides the required layout.
+   */
+  readonly kind: TemplateBundleKind;
+
+  /**
+   * Whether infrastructure is provisioned outside Proton: an environment template with provisioning CUSTOMER_MANAGED
+   * (the bundle holds only `schema/`), or a service template with pipelineProvisioning CUSTOMER_MANAGED (no pipeline).
+   *
+   * @default false
+   */
+  readonly customerManaged?: boolean;
+}
+
+/**
+ * Where a bound template bundle is uploaded.
+ */
+export interface TemplateBundleConfig {
+  /** The bucket of the uploaded .tar.gz. */
+  readonly bucketName: string;
+  /** The key of the uploaded .tar.gz. */
+  readonly objectKey: string;
+  /** The asset that uploads the .tar.gz; grant Proton read access through it. */
+  readonly asset: s3_assets.Asset;
+}
+
+/**
+ * A Proton template bundle read from a local folder: `schema/schema.yaml` plus the infrastructure folders for its kind.
+ *
+ * The schema is parsed when the bundle is read, the layout is checked when the bundle is bound, and the bundle is
+ * uploaded as a deterministic .tar.gz whose asset hash is the bundle's content hash.
+ */
+export class TemplateBundle {
+  /**
+   * Reads a template bundle from a folder, recursively.
+   *
+   * Files and folders whose names start with a dot (such as the `.compatible-envs` or `.template-registration.yaml`
+   * files of template sync repositories) are not part of a Proton bundle and are skipped.
+   *
+   * @param directory the bundle's root folder, holding `schema/schema.yaml`
+   * @throws when the folder is missing or its schema is invalid; the message names the file and the rule
+   */
+  public static fromDirectory(directory: string): TemplateBundle {
+    const root = resolve(directory);
+    if (!existsSync(root) || !statSync(root).isDirectory()) {
+      throw new Error(`TemplateBundle.fromDirectory: "${directory}" is not a folder`);
+    }
+    return new TemplateBundle(root, readBundleFiles(root));
+  }
+
+  /** The bundle's root folder, as an absolute path. */
+  public readonly directory: string;
+
+  /**
+   * The schema's `environment_input_type`: the type an environment's spec is validated against.
+   *
+   * @default - none: not an environment template
+   */
+  public readonly environmentInputType?: string;
+
+  /**
+   * The schema's `service_input_type`: the type each service instance's spec is validated against.
+   *
+   * @default - none: not a service template
+   */
+  public readonly serviceInputType?: string;
+
+  /**
+   * The schema's `pipeline_input_type`: the type a service pipeline's spec is validated against.
+   *
+   * @default - none: the template has no Proton pipeline
+   */
+  public readonly pipelineInputType?: string;
+
+  /**
+   * SHA-256 (hex) of the bundle's relative paths and contents, in path order: the same on any machine,
+   * independent of file times, permissions and compression.
+   */
+  public readonly contentHash: string;
+
+  /** @internal */
+  public readonly _schema: TemplateSchema;
+
+  private readonly files: BundleFile[];
+
+  private constructor(directory: string, files: BundleFile[]) {
+    this.directory = directory;
+    this.files = files;
+    this.contentHash = hashFiles(files);
+    const schemaFile = files.find(f => f.path === SCHEMA_FILE);
+    if (!schemaFile) {
+      throw new Error(`Template bundle ${directory}: ${SCHEMA_FILE}: missing (every template bundle needs ${SCHEMA_FILE})`);
+    }
+    this._schema = withBundleName(directory, () => parseTemplateSchema(schemaFile.content.toString('utf8'), SCHEMA_FILE));
+    this.environmentInputType = this._schema.environmentInputType;
+    this.serviceInputType = this._schema.serviceInputType;
+    this.pipelineInputType = this._schema.pipelineInputType;
+  }
+
+  /**
+   * Validates inputs against one of the schema's types, as Proton validates a spec.
+   *
+   * @param inputType the type's name, usually `environmentInputType`, `serviceInputType` or `pipelineInputType`
+   * @param inputs the spec's inputs
+   * @returns the inputs with the schema's defaults applied
+   * @throws listing every problem: unknown inputs, missing required inputs, values of the wrong type or out of range
+   */
+  public validateInputs(inputType: string, inputs: { [key: string]: any }): { [key: string]: any } {
+    const result = withBundleName(this.directory, () => validateSchemaInputs(this._schema, inputType, inputs));
+    if (result.errors.length > 0) {
+      const problems = result.errors.map(e => `  - ${e.message}`).join('\n');
+      throw new Error(`Invalid inputs for ${inputType} of template bundle ${this.directory}:\n${problems}`);
+    }
+    return result.inputs;
+  }
+
+  /**
+   * Checks the bundle's layout for the template kind and uploads it as a .tar.gz asset, once per scope.
+   *
+   * @throws when the bundle breaks one of Proton's rules; the message names the file and the rule
+   */
+  public bind(scope: Construct, options: TemplateBundleBindOptions): TemplateBundleConfig {
+    withBundleName(this.directory, () => checkBundle(this.files, options.kind, options.customerManaged ?? false));
+    const id = `TemplateBundle${this.contentHash.slice(0, 16)}`;
+    const asset = (scope.node.tryFindChild(id) as s3_assets.Asset | undefined) ?? new s3_assets.Asset(scope, id, {
+      path: this.writeArchive(),
+      assetHash: this.contentHash,
+      assetHashType: AssetHashType.CUSTOM,
+    });
+    return { bucketName: asset.s3BucketName, objectKey: asset.s3ObjectKey, asset };
+  }
+
+  /** Packs the bundle into a cache shared by every synth on this machine, keyed by content hash. */
+  private writeArchive(): string {
+    const cacheDir = join(tmpdir(), 'cdk-proton-bundles');
+    const archive = join(cacheDir, `${this.contentHash}.tar.gz`);
+    if (!existsSync(archive)) {
+      mkdirSync(cacheDir, { recursive: true });
+      // Written beside the target and renamed, so a concurrent synth never reads half a file.
+      const partial = `${archive}.${process.pid}.${Date.now()}.partial`;
+      writeFileSync(partial, packBundleSync(this.files));
+      renameSync(partial, archive);
+    }
+    return archive;
+  }
+}
+
+function readBundleFiles(root: string): BundleFile[] {
+  const files: BundleFile[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (statSync(path).isDirectory()) {
+        walk(path);
+      } else {
+        files.push({ path: relative(root, path).split(sep).join('/'), content: readFileSync(path) });
+      }
+    }
+  };
+  walk(root);
+  return files.sort(byPath);
+}
+
+function hashFiles(files: BundleFile[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    // Lengths keep the encoding unambiguous: no two bundles feed the hash the same bytes.
+    hash.update(`${file.path}\0${file.content.length}\0`).update(file.content);
+  }
+  return hash.digest('hex');
+}
+
+/** Runs a check, prefixing its error with the bundle's folder so the message names the file on disk. */
+function withBundleName<T>(directory: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    throw new Error(`Template bundle ${directory}: ${(e as Error).message}`);
+  }
+}
