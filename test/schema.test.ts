@@ -166,6 +166,14 @@ describe('validateInputs', () => {
       .toEqual([{ input: 'prot', value: 80, message: 'unknown input "prot": the schema\'s inputs are port, size' }]);
   });
 
+  test('allowUnknownInputs accepts undeclared inputs, keeps them, and still checks the declared ones', () => {
+    const onlyPort = serviceSchema('port: { type: number, maximum: 100 }');
+    expect(validateInputs(onlyPort, 'In', { prot: 80, port: 8 }, { allowUnknownInputs: true }))
+      .toEqual({ inputs: { prot: 80, port: 8 }, errors: [] });
+    expect(validateInputs(onlyPort, 'In', { prot: 80, port: 800 }, { allowUnknownInputs: true }).errors.map(e => e.message))
+      .toEqual(['input "port": 800 is greater than the maximum 100']);
+  });
+
   test('maximum and minimum', () => {
     expect(errorsOf(schema, { ...ok, port: 70000 })).toEqual(['input "port": 70000 is greater than the maximum 65535']);
     expect(errorsOf(schema, { ...ok, port: -1 })).toEqual(['input "port": -1 is less than the minimum 0']);

@@ -149,11 +149,24 @@ function checkModel(model: unknown, where: string, fail: (rule: string) => never
   }
 }
 
+/** How strictly `validateInputs` treats the spec. */
+export interface InputValidationOptions {
+  /**
+   * Accept inputs the type does not declare. proton-local sets it: Proton itself evidently accepts them (AWS's own
+   * lambda-multi-svc sample spec passes `packaging_commands` to a schema that declares `packaging_command`). The
+   * constructs leave it off, so a misspelt input is caught at synth time.
+   * @default false
+   */
+  readonly allowUnknownInputs?: boolean;
+}
+
 /**
  * Validates a spec's inputs against `schema.types[typeName]`: applies defaults, reports every problem,
- * and treats inputs the type does not declare as errors. Values are not coerced: a YAML string for a number input is an error.
+ * and (unless allowed) treats inputs the type does not declare as errors. Values are not coerced: a YAML string for
+ * a number input is an error.
  */
-export function validateInputs(schema: TemplateSchema, typeName: string, inputs: unknown): InputValidation {
+export function validateInputs(schema: TemplateSchema, typeName: string, inputs: unknown,
+  options: InputValidationOptions = {}): InputValidation {
   if (!Object.hasOwn(schema.types, typeName)) {
     throw new SchemaError(`the schema has no type "${typeName}" (types: ${Object.keys(schema.types).join(', ')})`);
   }
@@ -165,7 +178,7 @@ export function validateInputs(schema: TemplateSchema, typeName: string, inputs:
     };
   }
   const data = structuredClone(given);
-  const validate = compile(schema, typeName);
+  const validate = compile(schema, typeName, options.allowUnknownInputs ?? false);
   if (validate(data)) {
     return { inputs: data, errors: [] };
   }
@@ -245,8 +258,8 @@ const ajv = new Ajv({
 });
 const validators = new Map<string, ValidateFunction>();
 
-function compile(schema: TemplateSchema, typeName: string): ValidateFunction {
-  const jsonSchema = { ...toJsonSchema(schema.types[typeName]), additionalProperties: false };
+function compile(schema: TemplateSchema, typeName: string, allowUnknownInputs: boolean): ValidateFunction {
+  const jsonSchema = { ...toJsonSchema(schema.types[typeName]), additionalProperties: allowUnknownInputs };
   const key = JSON.stringify(jsonSchema);
   let validate = validators.get(key);
   if (!validate) {
