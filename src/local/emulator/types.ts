@@ -5,6 +5,13 @@
  * service model (src/local/model/), applies faults, then calls the operation handler registered under
  * the operation name. Handlers throw ProtonError subclasses for modelled errors and return the output
  * object; they never touch HTTP.
+ *
+ * Writing a module: export an OperationTable (and a Settler for async transitions) and list them in registry.ts.
+ * Records live in ctx.state (state.ts: plain JSON, one map per resource family; times are epoch ms of ctx.clock;
+ * return Dates in outputs, the server writes them as epoch seconds). Helpers: shared.ts (protonArn, paginate,
+ * canonicalJson, toDate, replayClientToken/rememberClientToken), tags.ts (initTags at create, dropTags at delete,
+ * so TagResource/ListTagsForResource know the ARN), templates.ts (template version lookups for deployments),
+ * state.ts registerTemplateVersionUsageCheck (so in-use template versions can't be deleted).
  */
 import type { Clock } from '../clock';
 import type { EmulatorState } from './state';
@@ -27,7 +34,15 @@ export interface OperationContext {
   getObject(bucket: string, key: string): Buffer | undefined;
 }
 
+/** Returns the output object, or a Promise of it (the server awaits it; mutate state only after the last await). */
 export type OperationHandler = (ctx: OperationContext, input: any) => any;
+
+/**
+ * Applies the pending async transitions (registrations, deployments, deletions) whose completion time is at or
+ * before ctx.clock.now(). The server runs every registered settler before each operation and before the state is
+ * read or saved, so handlers always see settled records.
+ */
+export type Settler = (ctx: OperationContext) => void;
 
 /** A module of operations, keyed by the Proton operation name (e.g. 'CreateEnvironment'). */
 export type OperationTable = { [operation: string]: OperationHandler };

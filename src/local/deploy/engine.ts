@@ -1,0 +1,543 @@
+/**
+ * The local CloudFormation engine: deploys a cloud assembly's stacks against proton-local with CloudFormation's
+ * semantics for the resources that matter to Proton (the native template types and the Proton custom resources), and
+ * lists every other resource as skipped.
+ *
+ * Per stack: resources in dependency order (Ref, Fn::GetAtt, Fn::Sub, DependsOn), one at a time; no event when a
+ * resource's properties did not change; replacement when a createOnly property changes or a custom resource returns a
+ * new physical id, the old resource deleted in the cleanup phase after everything else succeeded (with the resources
+ * removed from the template, in reverse dependency order); on failure, rollback (updated resources get their old
+ * properties back, created ones and the new side of replacements are deleted, in reverse order). Destroy deletes in
+ * reverse dependency order. DeletionPolicy and UpdateReplacePolicy Retain are honoured.
+ */
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import { isDeepStrictEqual } from 'util';
+import type { AssemblyAsset, AssemblyStack, CloudAssembly } from './assembly';
+import { CustomResourceHandler, describeProvider, isProtonCustomResource } from './custom-resources';
+import {
+  ResolveContext, SUPPORTED_INTRINSICS, TemplateError, evaluateCondition, referencedNames, resolveValue,
+} from './intrinsics';
+import { NATIVE_TEMPLATE_KINDS, NativeTemplateHandler } from './native-templates';
+import type { ProtonApiClient } from './proton-client';
+import type { ResourceHandler, ResourceRequest, ResourceResult } from './resource-handler';
+import { ResourceOperationError } from './resource-handler';
+import { skippedIdentity } from './skipped-resources';
+import type { DeployState, ProviderRecord, ResourceRecord, StackRecord } from './state';
+
+export type ResourceAction = 'CREATE' | 'UPDATE' | 'DELETE' | 'SKIP';
+export type EventStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'SKIPPED' | 'RETAINED';
+/** deploy: the forward pass; cleanup: deleting replaced and removed resources; rollback: undoing a failed deployment. */
+export type EventPhase = 'deploy' | 'cleanup' | 'rollback' | 'destroy';
+
+export interface DeployEvent {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly action: ResourceAction;
+  readonly status: EventStatus;
+  readonly phase: EventPhase;
+  /** Time the resource operation took so far. */
+  readonly elapsedMs: number;
+  readonly physicalId?: string;
+  readonly reason?: string;
+}
+
+export class DeploymentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeploymentError';
+  }
+}
+
+export interface EngineOptions {
+  readonly state: DeployState;
+  readonly client: ProtonApiClient;
+  /** proton-local's endpoint: the Proton API the handler calls and the S3 subset assets are uploaded to. */
+  readonly endpoint: string;
+  /** Overrides every provider's query interval (for tests and the demo). */
+  readonly pollIntervalMs?: number;
+  readonly onEvent?: (event: DeployEvent) => void;
+}
+
+export interface StackOutcome {
+  readonly stackName: string;
+  readonly status: string;
+  /** Cleanup failures: CloudFormation completes the update anyway and leaves the old resource behind. */
+  readonly warnings: string[];
+}
+
+interface JournalEntry {
+  readonly kind: 'created' | 'updated' | 'replaced';
+  readonly logicalId: string;
+  readonly record: ResourceRecord;
+  readonly old?: ResourceRecord;
+}
+
+/** An operation that failed; what rollback needs to undo it too. */
+interface FailedOperation {
+  readonly logicalId: string;
+  readonly action: 'CREATE' | 'UPDATE';
+  readonly record: ResourceRecord;
+  readonly old?: ResourceRecord;
+  readonly physicalId?: string;
+}
+
+class StackFailure extends Error {
+  constructor(message: string, readonly failed?: FailedOperation) {
+    super(message);
+  }
+}
+
+export class DeployEngine {
+  private readonly handlers: { native: NativeTemplateHandler; custom: CustomResourceHandler };
+
+  constructor(private readonly options: EngineOptions) {
+    this.handlers = {
+      native: new NativeTemplateHandler(options.client),
+      custom: new CustomResourceHandler({
+        endpoint: options.endpoint,
+        stateDirectory: options.state.directory,
+        pollIntervalMs: options.pollIntervalMs,
+        logFile: options.state.handlerLogFile,
+      }),
+    };
+  }
+
+  /** Uploads the assets, then deploys every stack in dependency order; stops at the first stack that fails. */
+  public async deploy(assembly: CloudAssembly): Promise<StackOutcome[]> {
+    const outcomes: StackOutcome[] = [];
+    for (const stack of assembly.stacks) {
+      await this.uploadAssets(stack.assets);
+      outcomes.push(await this.deployStack(stack));
+    }
+    return outcomes;
+  }
+
+  /** Destroys the named stacks (default: every deployed stack), dependents first. */
+  public async destroy(stackNames?: string[]): Promise<StackOutcome[]> {
+    const stacks = this.options.state.stacks;
+    const selected = new Set(stackNames ?? Object.keys(stacks));
+    const order = topologicalOrder([...selected].filter((name) => stacks[name]), (name) => stacks[name].dependencies).reverse();
+    const outcomes: StackOutcome[] = [];
+    for (const name of order) {
+      outcomes.push(await this.destroyStack(stacks[name], selected));
+    }
+    return outcomes;
+  }
+
+  /** Publishes the file assets as the CDK CLI does: creates missing buckets, uploads objects that are not there yet. */
+  private async uploadAssets(assets: AssemblyAsset[]): Promise<void> {
+    const base = this.options.endpoint.replace(/\/+$/, '');
+    const request = async (method: string, bucket: string, key?: string, body?: Buffer) => {
+      const url = `${base}/${encodeURIComponent(bucket)}${key === undefined ? '' : '/' + key.split('/').map(encodeURIComponent).join('/')}`;
+      const response = await fetch(url, { method, body });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    const files = assets.filter((a) => a.packaging === 'file');
+    for (const bucket of new Set(files.map((a) => a.bucketName))) {
+      if (await request('HEAD', bucket) === 404) {
+        const status = await request('PUT', bucket);
+        if (status >= 300) throw new DeploymentError(`Cannot create the asset bucket ${bucket}: HTTP ${status}`);
+      }
+    }
+    for (const asset of files) {
+      if (await request('HEAD', asset.bucketName, asset.objectKey) === 200) continue;
+      const status = await request('PUT', asset.bucketName, asset.objectKey, fs.readFileSync(asset.sourcePath));
+      if (status >= 300) throw new DeploymentError(`Cannot upload asset ${asset.id} to s3://${asset.bucketName}/${asset.objectKey}: HTTP ${status}`);
+    }
+  }
+
+  private emit(event: DeployEvent): void {
+    this.options.onEvent?.(event);
+  }
+
+  private handlerFor(type: string): ResourceHandler | undefined {
+    if (NATIVE_TEMPLATE_KINDS[type]) return this.handlers.native;
+    if (isProtonCustomResource(type)) return this.handlers.custom;
+    return undefined;
+  }
+
+  /** Runs one resource operation with its IN_PROGRESS and COMPLETE / FAILED events. */
+  private async run(
+    stack: { stackName: string; stackId: string; region: string }, phase: EventPhase, action: 'CREATE' | 'UPDATE' | 'DELETE',
+    logicalId: string, record: ResourceRecord, extra: { physicalId?: string; oldProperties?: ResourceRecord['properties'] } = {},
+  ): Promise<ResourceResult | undefined> {
+    const handler = this.handlerFor(record.type)!;
+    const started = Date.now();
+    const base = { stack: stack.stackName, logicalId, resourceType: record.type, action, phase };
+    this.emit({ ...base, status: 'IN_PROGRESS', elapsedMs: 0, physicalId: extra.physicalId });
+    const request: ResourceRequest = {
+      stackName: stack.stackName,
+      stackId: stack.stackId,
+      region: stack.region,
+      logicalId,
+      type: record.type,
+      properties: record.properties,
+      physicalId: extra.physicalId,
+      oldProperties: extra.oldProperties,
+      provider: record.provider,
+    };
+    try {
+      const result = action === 'CREATE' ? await handler.create(request)
+        : action === 'UPDATE' ? await handler.update(request)
+          : (await handler.delete(request), undefined);
+      this.emit({ ...base, status: 'COMPLETE', elapsedMs: Date.now() - started, physicalId: result?.physicalId ?? extra.physicalId });
+      return result;
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.emit({ ...base, status: 'FAILED', elapsedMs: Date.now() - started, physicalId: extra.physicalId, reason });
+      throw error;
+    }
+  }
+
+  private async deployStack(stack: AssemblyStack): Promise<StackOutcome> {
+    const state = this.options.state;
+    const previous = state.stack(stack.stackName);
+    const stackId = previous?.stackId
+      ?? `arn:aws:cloudformation:${stack.region}:${stack.account}:stack/${stack.stackName}/${randomUUID()}`;
+    const identity = { stackName: stack.stackName, stackId, region: stack.region };
+    const template = stack.template ?? {};
+    const records: { [logicalId: string]: ResourceRecord } = {};
+    const imports = new Set<string>();
+    const context = this.resolveContext(stack, stackId, template, records, imports);
+    const active = Object.keys(template.Resources ?? {}).filter((id) => {
+      const condition = template.Resources[id].Condition;
+      return condition === undefined || context.condition(condition, `Resources.${id}.Condition`);
+    });
+    const dependencies = dependencyGraph(template, active);
+    checkIntrinsics(template, active, (type) => this.handlerFor(type) !== undefined);
+    const order = topologicalOrder(active, (id) => dependencies[id]);
+    const providers = new Map<string, ProviderRecord>();
+
+    const journal: JournalEntry[] = [];
+    let outputs: ReturnType<typeof resolveOutputs>;
+    const cleanup: { logicalId: string; record: ResourceRecord; reason: 'replaced' | 'removed' }[] = [];
+    try {
+      for (const logicalId of order) {
+        const definition = template.Resources[logicalId];
+        const type: string = definition.Type;
+        const old = previous?.resources[logicalId];
+        const handler = this.handlerFor(type);
+        const policies = { deletionPolicy: definition.DeletionPolicy, updateReplacePolicy: definition.UpdateReplacePolicy };
+        if (!handler) {
+          const made = skippedIdentity(type, logicalId, stack.stackName, stack.account, stack.region);
+          records[logicalId] = {
+            type, physicalId: made.physicalId, attributes: { Arn: made.arn }, properties: {}, dependencies: dependencies[logicalId], managed: false, ...policies,
+          };
+          if (!old || old.type !== type) {
+            this.emit({ stack: stack.stackName, logicalId, resourceType: type, action: 'SKIP', status: 'SKIPPED', phase: 'deploy', elapsedMs: 0 });
+          }
+          if (old?.managed) cleanup.push({ logicalId, record: old, reason: 'replaced' });
+          continue;
+        }
+        const where = `Resources.${logicalId}.Properties`;
+        const properties = resolveValue(definition.Properties ?? {}, context, where) as { [name: string]: unknown };
+        let provider: ProviderRecord | undefined;
+        if (handler === this.handlers.custom) {
+          provider = describeProvider({
+            template, logicalId, assets: stack.assets, state, resolve: (value, at) => resolveValue(value, context, at),
+          });
+          providers.set(String(properties.ServiceToken), provider);
+        }
+        const desired: ResourceRecord = {
+          type, physicalId: '', properties, attributes: {}, dependencies: dependencies[logicalId], managed: true, provider, ...policies,
+        };
+        const withResult = (result: ResourceResult): ResourceRecord => ({ ...desired, physicalId: result.physicalId, attributes: result.attributes });
+
+        if (old && old.managed && old.type === type) {
+          if (isDeepStrictEqual(old.properties, properties)) {
+            records[logicalId] = { ...desired, physicalId: old.physicalId, attributes: old.attributes };
+            continue;
+          }
+          const replacing = handler.replacementProperties(type, old.properties, properties);
+          if (replacing.length) {
+            if (properties.Name !== undefined && properties.Name === old.properties.Name) {
+              throw new StackFailure(`${logicalId}: CloudFormation cannot update a stack when a custom-named resource requires replacing ` +
+                `(changed: ${replacing.join(', ')}). Rename ${properties.Name} and update the stack again.`);
+            }
+            const result = await this.attempt(identity, 'CREATE', logicalId, desired, old);
+            records[logicalId] = withResult(result);
+            journal.push({ kind: 'replaced', logicalId, record: records[logicalId], old });
+            cleanup.push({ logicalId, record: old, reason: 'replaced' });
+          } else {
+            const result = await this.attempt(identity, 'UPDATE', logicalId, desired, old);
+            records[logicalId] = withResult(result);
+            const replaced = result.physicalId !== old.physicalId;
+            journal.push({ kind: replaced ? 'replaced' : 'updated', logicalId, record: records[logicalId], old });
+            if (replaced) cleanup.push({ logicalId, record: old, reason: 'replaced' });
+          }
+        } else {
+          const result = await this.attempt(identity, 'CREATE', logicalId, desired);
+          records[logicalId] = withResult(result);
+          journal.push({ kind: 'created', logicalId, record: records[logicalId] });
+          if (old?.managed) cleanup.push({ logicalId, record: old, reason: 'replaced' });
+        }
+      }
+      outputs = resolveOutputs(template, context);
+    } catch (error) {
+      const failure = error instanceof StackFailure ? error : new StackFailure((error as Error).message);
+      const rollbackErrors = await this.rollback(identity, journal, failure.failed, providers);
+      const status = rollbackErrors.length ? 'UPDATE_ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_COMPLETE';
+      if (previous) {
+        state.putStack(stack.stackName, { ...previous, status });
+      } else if (rollbackErrors.length) {
+        // Keep what could not be rolled back, so that destroy can retry it.
+        const left = Object.fromEntries(journal.filter((e) => e.kind === 'created').map((e) => [e.logicalId, e.record]));
+        state.putStack(stack.stackName, { ...emptyStack(stack, stackId), status, resources: left });
+      } else {
+        state.putStack(stack.stackName, undefined);
+      }
+      const rollbackNote = rollbackErrors.length ? ` Rollback failed too: ${rollbackErrors.join('; ')}` : ' Rolled back.';
+      throw new DeploymentError(`Stack ${stack.stackName} failed: ${failure.message}.${rollbackNote}`);
+    }
+
+    for (const removed of Object.keys(previous?.resources ?? {}).filter((id) => !records[id])) {
+      cleanup.push({ logicalId: removed, record: previous!.resources[removed], reason: 'removed' });
+    }
+    const warnings = await this.cleanup(identity, cleanup, providers);
+    const record: StackRecord = {
+      ...emptyStack(stack, stackId),
+      status: previous ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
+      resources: records,
+      outputs: outputs.outputs,
+      exports: outputs.exports,
+      imports: [...imports],
+    };
+    state.putStack(stack.stackName, record);
+    return { stackName: stack.stackName, status: record.status, warnings };
+  }
+
+  /** Runs a create or update; on failure, tells rollback what to undo for this resource. */
+  private async attempt(
+    identity: { stackName: string; stackId: string; region: string }, action: 'CREATE' | 'UPDATE',
+    logicalId: string, desired: ResourceRecord, old?: ResourceRecord,
+  ): Promise<ResourceResult> {
+    try {
+      return (await this.run(identity, 'deploy', action, logicalId, desired,
+        action === 'UPDATE' ? { physicalId: old!.physicalId, oldProperties: old!.properties } : {}))!;
+    } catch (error) {
+      const physicalId = error instanceof ResourceOperationError ? error.physicalId : undefined;
+      throw new StackFailure(`${logicalId} (${desired.type}) ${action} failed: ${(error as Error).message}`,
+        { logicalId, action, record: desired, old, physicalId });
+    }
+  }
+
+  /** Undoes a failed deployment, newest first; returns the errors of the steps that failed. */
+  private async rollback(
+    identity: { stackName: string; stackId: string; region: string }, journal: JournalEntry[], failed: FailedOperation | undefined,
+    providers: Map<string, ProviderRecord>,
+  ): Promise<string[]> {
+    const steps: (() => Promise<unknown>)[] = [];
+    const deleteStep = (logicalId: string, record: ResourceRecord) => () => record.deletionPolicy === 'Retain'
+      ? Promise.resolve(this.retained(identity.stackName, logicalId, record, 'rollback'))
+      : this.run(identity, 'rollback', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId });
+    const revertStep = (logicalId: string, current: ResourceRecord, old: ResourceRecord) => () =>
+      this.run(identity, 'rollback', 'UPDATE', logicalId, withProvider(old, providers),
+        { physicalId: old.physicalId, oldProperties: current.properties });
+    if (failed?.action === 'UPDATE' && (failed.physicalId === undefined || failed.physicalId === failed.old!.physicalId)) {
+      steps.push(revertStep(failed.logicalId, failed.record, failed.old!));
+    } else if (failed?.physicalId) {
+      // A create, or an update that made a new resource, got an id before failing: CloudFormation deletes that one.
+      steps.push(deleteStep(failed.logicalId, { ...failed.record, physicalId: failed.physicalId }));
+    }
+    for (const entry of [...journal].reverse()) {
+      steps.push(entry.kind === 'updated' ? revertStep(entry.logicalId, entry.record, entry.old!) : deleteStep(entry.logicalId, entry.record));
+    }
+    const errors: string[] = [];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+    }
+    return errors;
+  }
+
+  /** Deletes replaced and removed resources, dependents first; failures are warnings, as in CloudFormation. */
+  private async cleanup(
+    identity: { stackName: string; stackId: string; region: string },
+    items: { logicalId: string; record: ResourceRecord; reason: 'replaced' | 'removed' }[], providers: Map<string, ProviderRecord>,
+  ): Promise<string[]> {
+    const byId = new Map(items.filter((i) => i.record.managed).map((i) => [i.logicalId, i]));
+    const order = topologicalOrder([...byId.keys()], (id) => byId.get(id)!.record.dependencies).reverse();
+    const warnings: string[] = [];
+    for (const logicalId of order) {
+      const { record, reason } = byId.get(logicalId)!;
+      const policy = reason === 'replaced' ? record.updateReplacePolicy : record.deletionPolicy;
+      if (policy === 'Retain') {
+        this.retained(identity.stackName, logicalId, record, 'cleanup');
+        continue;
+      }
+      try {
+        await this.run(identity, 'cleanup', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId });
+      } catch (error) {
+        warnings.push(`${logicalId} (${record.physicalId}) was not deleted: ${(error as Error).message}`);
+      }
+    }
+    return warnings;
+  }
+
+  private retained(stackName: string, logicalId: string, record: ResourceRecord, phase: EventPhase): void {
+    this.emit({
+      stack: stackName, logicalId, resourceType: record.type, action: 'DELETE', status: 'RETAINED', phase, elapsedMs: 0, physicalId: record.physicalId,
+    });
+  }
+
+  private async destroyStack(stack: StackRecord, destroying: Set<string>): Promise<StackOutcome> {
+    const state = this.options.state;
+    for (const other of Object.values(state.stacks)) {
+      if (destroying.has(other.stackName)) continue;
+      const used = other.imports.filter((name) => name in stack.exports);
+      if (used.length) {
+        throw new DeploymentError(`Stack ${stack.stackName} cannot be destroyed: export ${used.join(', ')} is in use by stack ${other.stackName}`);
+      }
+    }
+    const identity = { stackName: stack.stackName, stackId: stack.stackId, region: stack.region };
+    const remaining = { ...stack.resources };
+    const order = topologicalOrder(Object.keys(remaining), (id) => remaining[id].dependencies).reverse();
+    for (const logicalId of order) {
+      const record = remaining[logicalId];
+      if (record.managed && record.deletionPolicy === 'Retain') {
+        this.retained(stack.stackName, logicalId, record, 'destroy');
+      } else if (record.managed) {
+        try {
+          await this.run(identity, 'destroy', 'DELETE', logicalId, record, { physicalId: record.physicalId });
+        } catch (error) {
+          state.putStack(stack.stackName, { ...stack, status: 'DELETE_FAILED', resources: remaining });
+          throw new DeploymentError(`Stack ${stack.stackName} could not be destroyed: ${logicalId} (${record.type}) DELETE failed: ${(error as Error).message}`);
+        }
+      }
+      delete remaining[logicalId];
+    }
+    state.putStack(stack.stackName, undefined);
+    return { stackName: stack.stackName, status: 'DELETE_COMPLETE', warnings: [] };
+  }
+
+  private resolveContext(
+    stack: AssemblyStack, stackId: string, template: any, records: { [logicalId: string]: ResourceRecord }, imports: Set<string>,
+  ): ResolveContext {
+    const state = this.options.state;
+    const parameters = template.Parameters ?? {};
+    const conditions: { [name: string]: boolean } = {};
+    const context: ResolveContext = {
+      stackName: stack.stackName,
+      stackId,
+      account: stack.account,
+      region: stack.region,
+      ref: (name, where) => {
+        if (records[name]) return records[name].physicalId;
+        if (name in parameters) {
+          if (parameters[name].Default === undefined) throw new TemplateError(`${where}: parameter ${name} has no Default, and proton-local deploy takes no parameter values`);
+          return parameters[name].Default;
+        }
+        throw new TemplateError(`${where}: Ref to ${name}, which is neither a resource nor a parameter of the template`);
+      },
+      getAtt: (logicalId, attribute, where) => {
+        const record = records[logicalId];
+        if (!record) throw new TemplateError(`${where}: Fn::GetAtt on ${logicalId}, which is not a resource of the template`);
+        if (attribute in record.attributes) return record.attributes[attribute];
+        if (!record.managed) return `${record.physicalId}.${attribute}`;
+        throw new TemplateError(`${where}: Fn::GetAtt ${logicalId}.${attribute}: ${record.type} ${record.physicalId} returned no attribute ${attribute} ` +
+          `(it has: ${Object.keys(record.attributes).join(', ') || 'none'})`);
+      },
+      importValue: (exportName, where) => {
+        const value = state.exportValue(exportName);
+        if (value === undefined) throw new TemplateError(`${where}: Fn::ImportValue: no deployed stack exports ${exportName}`);
+        imports.add(exportName);
+        return value;
+      },
+      condition: (name, where) => {
+        if (!(name in conditions)) {
+          const expression = template.Conditions?.[name];
+          if (expression === undefined) throw new TemplateError(`${where}: no condition named ${name} in Conditions`);
+          conditions[name] = evaluateCondition(expression, context, `Conditions.${name}`);
+        }
+        return conditions[name];
+      },
+    };
+    return context;
+  }
+}
+
+function emptyStack(stack: AssemblyStack, stackId: string): StackRecord {
+  return {
+    stackName: stack.stackName, stackId, account: stack.account, region: stack.region, status: 'CREATE_COMPLETE',
+    resources: {}, outputs: {}, exports: {}, imports: [], dependencies: stack.dependencies,
+  };
+}
+
+/** Deletes and rollbacks run the provider's current code when its function is still in the template (as Lambda would). */
+function withProvider(record: ResourceRecord, providers: Map<string, ProviderRecord>): ResourceRecord {
+  const current = providers.get(String(record.properties.ServiceToken));
+  return current ? { ...record, provider: current } : record;
+}
+
+function dependencyGraph(template: any, active: string[]): { [logicalId: string]: string[] } {
+  const resources = new Set(active);
+  const graph: { [logicalId: string]: string[] } = {};
+  for (const id of active) {
+    const definition = template.Resources[id];
+    const dependsOn = definition.DependsOn === undefined ? [] : [definition.DependsOn].flat();
+    for (const target of dependsOn) {
+      if (!resources.has(target)) throw new TemplateError(`Resources.${id}.DependsOn: ${target} is not a resource of the template`);
+    }
+    const referenced = [...referencedNames(definition.Properties ?? {})].filter((name) => resources.has(name));
+    graph[id] = [...new Set([...dependsOn, ...referenced])];
+  }
+  return graph;
+}
+
+/** Fails before anything is deployed, as CloudFormation's template validation does, on an intrinsic it cannot run. */
+function checkIntrinsics(template: any, active: string[], isManaged: (type: string) => boolean): void {
+  const visit = (value: unknown, where: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, `${where}[${i}]`));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if ((key === 'Ref' || key.startsWith('Fn::')) && Object.keys(value).length === 1 && !SUPPORTED_INTRINSICS.includes(key)) {
+          throw new TemplateError(`${where}: the intrinsic function ${key} is not supported by proton-local deploy (supported: ${SUPPORTED_INTRINSICS.join(', ')})`);
+        }
+        visit(item, `${where}.${key}`);
+      }
+    }
+  };
+  for (const id of active.filter((logicalId) => isManaged(template.Resources[logicalId].Type))) {
+    visit(template.Resources[id].Properties ?? {}, `Resources.${id}.Properties`);
+  }
+  visit(template.Outputs ?? {}, 'Outputs');
+}
+
+function resolveOutputs(template: any, context: ResolveContext): { outputs: { [name: string]: unknown }; exports: { [name: string]: unknown } } {
+  const outputs: { [name: string]: unknown } = {};
+  const exports: { [name: string]: unknown } = {};
+  for (const [name, output] of Object.entries<any>(template.Outputs ?? {})) {
+    if (output.Condition !== undefined && !context.condition(output.Condition, `Outputs.${name}.Condition`)) continue;
+    outputs[name] = resolveValue(output.Value, context, `Outputs.${name}.Value`);
+    if (output.Export?.Name !== undefined) {
+      exports[String(resolveValue(output.Export.Name, context, `Outputs.${name}.Export.Name`))] = outputs[name];
+    }
+  }
+  return { outputs, exports };
+}
+
+/** Orders `nodes` so that each comes after the nodes it depends on (restricted to `nodes`); a cycle is an error. */
+export function topologicalOrder(nodes: string[], dependenciesOf: (node: string) => string[]): string[] {
+  const included = new Set(nodes);
+  const state = new Map<string, 'visiting' | 'done'>();
+  const ordered: string[] = [];
+  const visit = (node: string, chain: string[]) => {
+    if (state.get(node) === 'done') return;
+    if (state.get(node) === 'visiting') throw new TemplateError(`Circular dependency: ${[...chain, node].join(' -> ')}`);
+    state.set(node, 'visiting');
+    for (const dependency of dependenciesOf(node) ?? []) {
+      if (included.has(dependency)) visit(dependency, [...chain, node]);
+    }
+    state.set(node, 'done');
+    ordered.push(node);
+  };
+  nodes.forEach((node) => visit(node, []));
+  return ordered;
+}

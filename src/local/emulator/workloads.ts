@@ -1,0 +1,32 @@
+/**
+ * proton-local's workload operations (environments, services, instances, pipelines, components, environment
+ * account connections, repositories, deployment records) as one OperationTable, their settler, and the
+ * template-version usage check that keeps in-use versions from being deleted.
+ */
+import { componentOperations } from './components';
+import { connectionOperations } from './connections';
+import { deploymentOperations, settleDeployments } from './deployments';
+import { environmentOnVersion, environmentOperations } from './environments';
+import { repositoryOperations } from './repositories';
+import { serviceOperations, serviceWorkloadOnVersion, settleServices } from './services';
+import { registerTemplateVersionUsageCheck } from './state';
+import type { OperationContext, OperationTable } from './types';
+
+export const workloadOperations: OperationTable = {
+  ...environmentOperations,
+  ...serviceOperations,
+  ...componentOperations,
+  ...connectionOperations,
+  ...deploymentOperations,
+  ...repositoryOperations,
+};
+
+/** Completes due deployments first, then moves services whose instances and pipeline are done. */
+export function settleWorkloads(ctx: OperationContext): void {
+  settleDeployments(ctx);
+  settleServices(ctx);
+}
+
+registerTemplateVersionUsageCheck((state, kind, templateName, major, minor) => kind === 'ENVIRONMENT'
+  ? environmentOnVersion(state, templateName, major, minor)
+  : serviceWorkloadOnVersion(state, templateName, major, minor));
