@@ -258,7 +258,7 @@ const ajv = new Ajv({
 });
 const validators = new Map<string, ValidateFunction>();
 
-function compile(schema: TemplateSchema, typeName: string, allowUnknownInputs: boolean): ValidateFunction {
+function compile(schema: TemplateSchema, typeName: string, allowUnknownInputs = false): ValidateFunction {
   const jsonSchema = { ...toJsonSchema(schema.types[typeName]), additionalProperties: allowUnknownInputs };
   const key = JSON.stringify(jsonSchema);
   let validate = validators.get(key);

@@ -1,0 +1,17 @@
+/**
+ * The handler for each custom resource type. A plain map: each resource module adds its own entry.
+ */
+import { accountSettingsHandler } from './account-settings';
+import { environmentHandler } from './environment';
+import { serviceHandler } from './service';
+import { environmentTemplateVersionHandler, serviceTemplateVersionHandler } from './template-version';
+import { ACCOUNT_SETTINGS_RESOURCE_TYPE, ResourceTypes } from '../../src/private/properties';
+import type { ResourceHandler } from '../shared/types';
+
+export const RESOURCE_HANDLERS: { [resourceType: string]: ResourceHandler } = {
+  [ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION]: environmentTemplateVersionHandler,
+  [ResourceTypes.SERVICE_TEMPLATE_VERSION]: serviceTemplateVersionHandler,
+  [ResourceTypes.ENVIRONMENT]: environmentHandler,
+  [ResourceTypes.SERVICE]: serviceHandler,
+  [ACCOUNT_SETTINGS_RESOURCE_TYPE]: accountSettingsHandler,
+};

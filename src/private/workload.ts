@@ -1,0 +1,89 @@
+/**
+ * Synth-time helpers shared by the Environment and Service constructs: names, spec validation, output attributes, tags.
+ * Kept apart from spec.ts, which the handler bundles and which therefore must not import aws-cdk-lib.
+ */
+import { Names, Stack, TagManager, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { TemplateSchema, validateInputs } from './schema';
+import { resourceNameProblem, SpecInputs } from './spec';
+
+const DESCRIPTION_MAX_LENGTH = 500;
+
+/** A valid, unique Proton resource name derived from the construct path. */
+export function generateResourceName(scope: IConstruct): string {
+  return Names.uniqueResourceName(scope, { maxLength: 100, separator: '-', allowedSpecialCharacters: '-_' });
+}
+
+/** Throws when a literal name breaks Proton's `ResourceName` rule. */
+export function checkResourceName(scope: IConstruct, property: string, name: string): void {
+  if (Token.isUnresolved(name)) return;
+  const problem = resourceNameProblem(name);
+  if (problem) {
+    throw new Error(`${scope.node.path}: ${property} "${name}" ${problem}`);
+  }
+}
+
+export function checkDescription(scope: IConstruct, description: string | undefined): void {
+  if (description !== undefined && !Token.isUnresolved(description) && description.length > DESCRIPTION_MAX_LENGTH) {
+    throw new Error(`${scope.node.path}: description is ${description.length} characters long; Proton accepts at most ${DESCRIPTION_MAX_LENGTH}`);
+  }
+}
+
+/**
+ * Validates a spec section's inputs against the schema's input type and returns them with the schema's defaults applied.
+ * Values that are tokens are left to Proton: their value is known only at deploy time.
+ *
+ * @param property the construct property holding the inputs, for the message (`spec`, `instances[0].spec`...)
+ */
+export function validateSpecInputs(
+  scope: IConstruct, property: string, schema: TemplateSchema, typeName: string, inputs: SpecInputs | undefined,
+): SpecInputs {
+  const result = validateInputs(schema, typeName, inputs ?? {});
+  const errors = result.errors.filter(e => !Token.isUnresolved(e.value));
+  if (errors.length > 0) {
+    const lines = errors.map(e => `  - ${e.message}`).join('\n');
+    throw new Error(`${scope.node.path}: ${property} does not match the template's input type ${typeName}:\n${lines}`);
+  }
+  return result.inputs;
+}
+
+const OUTPUT_KEY_MAX_LENGTH = 1024;
+
+/**
+ * The output attributes a construct's readers asked for. The handler returns only these in the custom resource's
+ * Data, which keeps the response within CloudFormation's 4 KB.
+ */
+export class OutputKeys {
+  private readonly attributes = new Set<string>();
+
+  /**
+   * Records an output and returns its attribute name: the prefix, then the output key.
+   *
+   * @param prefix `Outputs.`, `Instances.<name>.Outputs.` or `Pipeline.Outputs.`
+   */
+  public add(scope: IConstruct, key: string, prefix: string): string {
+    if (Token.isUnresolved(key) || key.length < 1 || key.length > OUTPUT_KEY_MAX_LENGTH) {
+      throw new Error(`${scope.node.path}: output key "${key}" must be a literal string of 1 to ${OUTPUT_KEY_MAX_LENGTH} characters`);
+    }
+    const attribute = `${prefix}${key}`;
+    this.attributes.add(attribute);
+    return attribute;
+  }
+
+  /** The JSON list of attribute names, sorted so the property is stable; undefined when none was asked for. */
+  public render(): string | undefined {
+    return this.attributes.size > 0 ? JSON.stringify([...this.attributes].sort()) : undefined;
+  }
+}
+
+/** The tags as a JSON list of `{ key, value }` (Proton's field names); undefined when there are none. */
+export function renderTags(scope: IConstruct, tags: TagManager): string | undefined {
+  const rendered: Array<{ Key: string; Value: string }> | undefined = tags.renderTags();
+  if (!rendered || rendered.length === 0) return undefined;
+  return Stack.of(scope).toJsonString(rendered.map(t => ({ key: t.Key, value: t.Value })));
+}
+
+/** The properties that have a value: optional props the user left out are not sent. */
+export function definedProperties(properties: { [name: string]: string | undefined }): { [name: string]: string } {
+  return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) as { [name: string]: string };
+}

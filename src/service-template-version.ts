@@ -1,0 +1,266 @@
+import { IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { IEnvironmentTemplate, Provisioning } from './environment-template';
+import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
+import { checkMajorVersion, defineTemplateVersionResource } from './private/template';
+import { checkDescription } from './private/workload';
+import { IServiceTemplate } from './service-template';
+import { TemplateBundle, TemplateBundleKind } from './template-bundle';
+
+/**
+ * An environment template major version that a service template version's instances can run in.
+ */
+export interface CompatibleEnvironmentTemplate {
+  /**
+   * The environment template.
+   */
+  readonly template: IEnvironmentTemplate;
+
+  /**
+   * The environment template's major version, e.g. '1'.
+   */
+  readonly majorVersion: string;
+}
+
+/**
+ * A source of components that service instances of a template version may attach.
+ */
+export enum ComponentSource {
+  /** Components defined directly, with their own infrastructure as code (Proton's `DIRECTLY_DEFINED`). */
+  DIRECTLY_DEFINED = 'DIRECTLY_DEFINED',
+}
+
+/**
+ * A version of a Proton service template.
+ */
+export interface IServiceTemplateVersion extends IResource {
+  /**
+   * The template this is a version of.
+   */
+  readonly template: IServiceTemplate;
+
+  /**
+   * The major version, e.g. '1'.
+   *
+   * @attribute
+   */
+  readonly majorVersion: string;
+
+  /**
+   * The minor version Proton assigned, e.g. '0'.
+   *
+   * @attribute
+   */
+  readonly minorVersion: string;
+
+  /**
+   * The version's ARN: the template's ARN followed by `:<major>.<minor>`.
+   *
+   * @attribute
+   */
+  readonly templateVersionArn: string;
+
+  /**
+   * The bundle the version was registered from, so services can validate their specs at synth time.
+   *
+   * @default - unknown: the version is imported
+   */
+  readonly bundle?: TemplateBundle;
+
+  /**
+   * The environment template major versions the version's service instances can run in.
+   */
+  readonly compatibleEnvironmentTemplates: CompatibleEnvironmentTemplate[];
+}
+
+/**
+ * Properties of an ServiceTemplateVersion.
+ */
+export interface ServiceTemplateVersionProps {
+  /**
+   * The template to register the version in.
+   */
+  readonly template: IServiceTemplate;
+
+  /**
+   * The template bundle: `schema/`, `instance_infrastructure/` and `pipeline_infrastructure/` (no
+   * `pipeline_infrastructure/` when the template's pipeline provisioning is CUSTOMER_MANAGED).
+   */
+  readonly bundle: TemplateBundle;
+
+  /**
+   * The environment template major versions the service instances can run in: 1 to 10, updated in place.
+   */
+  readonly compatibleEnvironmentTemplates: CompatibleEnvironmentTemplate[];
+
+  /**
+   * The component sources service instances of this version may attach; updated in place (attachments made
+   * before a change are kept).
+   *
+   * @default - none: service instances can't attach components
+   */
+  readonly supportedComponentSources?: ComponentSource[];
+
+  /**
+   * The major version the version belongs to. A major that exists gets a new minor version; a major that does not
+   * exist yet must be the next one in sequence (Proton numbers majors itself), and its first version should be
+   * deployed before other versions of that major are added (versions are registered in parallel).
+   *
+   * @default '1'
+   */
+  readonly majorVersion?: string;
+
+  /**
+   * A description of the version (at most 500 characters). Changing it updates the version in place.
+   *
+   * @default - none
+   */
+  readonly description?: string;
+
+  /**
+   * Whether to publish the version once registered, so services can use it. Changing false to true publishes the
+   * version in place; true to false registers a new (draft) version, since Proton cannot unpublish.
+   *
+   * @default true
+   */
+  readonly publish?: boolean;
+
+  /**
+   * What happens to the version in Proton when it is removed from the stack or replaced (a new bundle or major
+   * version registers a new minor version, and CloudFormation then deletes the old one).
+   *
+   * Proton refuses to delete a version that service instances or pipelines run on; it deletes a recommended (highest published) version
+   * only after the template's other versions, so when a stack is deleted the version waits a few minutes for them.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Attributes of an service template version defined outside this stack.
+ */
+export interface ServiceTemplateVersionAttributes {
+  /**
+   * The template the version belongs to.
+   */
+  readonly template: IServiceTemplate;
+
+  /**
+   * The major version, e.g. '1'.
+   */
+  readonly majorVersion: string;
+
+  /**
+   * The minor version, e.g. '0'.
+   */
+  readonly minorVersion: string;
+
+  /**
+   * The bundle the version was registered from, to validate service specs at synth time.
+   *
+   * @default - specs are validated by Proton at deploy time only
+   */
+  readonly bundle?: TemplateBundle;
+
+  /**
+   * The environment template major versions the version's service instances can run in.
+   */
+  readonly compatibleEnvironmentTemplates: CompatibleEnvironmentTemplate[];
+}
+
+/**
+ * A version of a Proton service template, registered from a template bundle folder and published by default.
+ *
+ * Proton assigns the minor version, so `minorVersion` and `templateVersionArn` are known at deploy time only.
+ */
+export class ServiceTemplateVersion extends Resource implements IServiceTemplateVersion {
+  /**
+   * Imports an service template version.
+   */
+  public static fromServiceTemplateVersionAttributes(
+    scope: Construct, id: string, attrs: ServiceTemplateVersionAttributes,
+  ): IServiceTemplateVersion {
+    class Import extends Resource implements IServiceTemplateVersion {
+      public readonly template = attrs.template;
+      public readonly majorVersion = attrs.majorVersion;
+      public readonly minorVersion = attrs.minorVersion;
+      public readonly templateVersionArn = `${attrs.template.serviceTemplateArn}:${attrs.majorVersion}.${attrs.minorVersion}`;
+      public readonly bundle = attrs.bundle;
+      public readonly compatibleEnvironmentTemplates = attrs.compatibleEnvironmentTemplates;
+    }
+    const imported = new Import(scope, id);
+    checkMajorVersion(imported, 'majorVersion', attrs.majorVersion);
+    checkCompatibleEnvironmentTemplates(imported, attrs.compatibleEnvironmentTemplates);
+    return imported;
+  }
+
+  /** The template this is a version of. */
+  public readonly template: IServiceTemplate;
+  /** The major version. */
+  public readonly majorVersion: string;
+  /** The minor version Proton assigned (a token). */
+  public readonly minorVersion: string;
+  /** The version's ARN (a token). */
+  public readonly templateVersionArn: string;
+  /** The bundle the version is registered from. */
+  public readonly bundle?: TemplateBundle;
+  /** The environment template major versions the version's service instances can run in. */
+  public readonly compatibleEnvironmentTemplates: CompatibleEnvironmentTemplate[];
+
+  constructor(scope: Construct, id: string, props: ServiceTemplateVersionProps) {
+    super(scope, id);
+    this.template = props.template;
+    this.bundle = props.bundle;
+    this.compatibleEnvironmentTemplates = props.compatibleEnvironmentTemplates;
+    this.majorVersion = props.majorVersion ?? '1';
+    checkMajorVersion(this, 'majorVersion', this.majorVersion);
+    checkDescription(this, props.description);
+    checkCompatibleEnvironmentTemplates(this, props.compatibleEnvironmentTemplates);
+    const componentSources = [...new Set(props.supportedComponentSources ?? [])];
+    const resource = defineTemplateVersionResource(this, {
+      resourceType: ResourceTypes.SERVICE_TEMPLATE_VERSION,
+      template: props.template,
+      apiKind: 'Service',
+      templateName: props.template.serviceTemplateName,
+      templateArn: props.template.serviceTemplateArn,
+      bundle: props.bundle,
+      bundleKind: TemplateBundleKind.SERVICE,
+      customerManaged: props.template.pipelineProvisioning === Provisioning.CUSTOMER_MANAGED,
+      majorVersion: this.majorVersion,
+      description: props.description,
+      publish: props.publish ?? true,
+      removalPolicy: props.removalPolicy,
+      extraProperties: {
+        [TemplateVersionProperties.COMPATIBLE_ENVIRONMENT_TEMPLATES]: Stack.of(this).toJsonString(
+          props.compatibleEnvironmentTemplates.map(c => ({ templateName: c.template.environmentTemplateName, majorVersion: c.majorVersion }))),
+        ...(componentSources.length ? { [TemplateVersionProperties.SUPPORTED_COMPONENT_SOURCES]: JSON.stringify(componentSources) } : {}),
+      },
+    });
+    // The template's name is a literal: the dependency makes CloudFormation create the template first and delete it last.
+    resource.node.addDependency(props.template, ...props.compatibleEnvironmentTemplates.map(c => c.template));
+    this.minorVersion = resource.getAttString(TemplateVersionAttributes.MINOR_VERSION);
+    this.templateVersionArn = resource.getAttString(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+  }
+}
+
+const MAX_COMPATIBLE_ENVIRONMENT_TEMPLATES = 10;
+
+function checkCompatibleEnvironmentTemplates(scope: Construct, compatible: CompatibleEnvironmentTemplate[]): void {
+  if (compatible.length < 1 || compatible.length > MAX_COMPATIBLE_ENVIRONMENT_TEMPLATES) {
+    throw new Error(`${scope.node.path}: compatibleEnvironmentTemplates has ${compatible.length} entries; ` +
+      `Proton accepts 1 to ${MAX_COMPATIBLE_ENVIRONMENT_TEMPLATES}`);
+  }
+  const seen = new Set<string>();
+  compatible.forEach((entry, index) => {
+    checkMajorVersion(scope, `compatibleEnvironmentTemplates[${index}].majorVersion`, entry.majorVersion);
+    const name = entry.template.environmentTemplateName;
+    if (Token.isUnresolved(name) || Token.isUnresolved(entry.majorVersion)) return;
+    const key = `${name}:${entry.majorVersion}`;
+    if (seen.has(key)) {
+      throw new Error(`${scope.node.path}: compatibleEnvironmentTemplates[${index}] repeats ${name} major version ` +
+        `${entry.majorVersion}; list each environment template major version once`);
+    }
+    seen.add(key);
+  });
+}

@@ -1,0 +1,143 @@
+import { App, CfnElement, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EnvironmentTemplate, Provisioning } from '../src';
+
+function newStack(): Stack {
+  return new Stack(new App(), 'Platform', { env: { account: '123456789012', region: 'us-east-1' } });
+}
+
+test('defines an AWS::Proton::EnvironmentTemplate with every property', () => {
+  const stack = newStack();
+  const key = new kms.Key(stack, 'Key');
+  new EnvironmentTemplate(stack, 'Template', {
+    environmentTemplateName: 'vpc-env',
+    displayName: 'VPC environment',
+    description: 'A VPC with public and private subnets',
+    encryptionKey: key,
+    provisioning: Provisioning.CUSTOMER_MANAGED,
+  });
+  Template.fromStack(stack).hasResourceProperties('AWS::Proton::EnvironmentTemplate', {
+    Name: 'vpc-env',
+    DisplayName: 'VPC environment',
+    Description: 'A VPC with public and private subnets',
+    EncryptionKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+    Provisioning: 'CUSTOMER_MANAGED',
+  });
+});
+
+test('is deleted with the stack by default, retained on request', () => {
+  const stack = newStack();
+  new EnvironmentTemplate(stack, 'Deleted');
+  new EnvironmentTemplate(stack, 'Retained', { removalPolicy: RemovalPolicy.RETAIN });
+  const template = Template.fromStack(stack);
+  expect(Object.values(template.findResources('AWS::Proton::EnvironmentTemplate')).map(r => r.DeletionPolicy).sort())
+    .toEqual(['Delete', 'Retain']);
+});
+
+test('generates a valid, unique name when none is given', () => {
+  const stack = newStack();
+  const a = new EnvironmentTemplate(stack, 'A'.repeat(120));
+  const b = new EnvironmentTemplate(stack, 'B');
+  for (const name of [a.environmentTemplateName, b.environmentTemplateName]) {
+    expect(name).toMatch(/^[0-9A-Za-z]+[0-9A-Za-z_-]*$/);
+    expect(name.length).toBeLessThanOrEqual(100);
+  }
+  expect(a.environmentTemplateName).not.toEqual(b.environmentTemplateName);
+  Template.fromStack(stack).hasResourceProperties('AWS::Proton::EnvironmentTemplate', { Name: b.environmentTemplateName });
+});
+
+test('exposes the name and the ARN', () => {
+  const stack = newStack();
+  const template = new EnvironmentTemplate(stack, 'Template', { environmentTemplateName: 'vpc-env' });
+  expect(template.environmentTemplateName).toBe('vpc-env');
+  const logicalId = stack.getLogicalId(template.node.defaultChild as CfnElement);
+  expect(stack.resolve(template.environmentTemplateArn)).toEqual({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+});
+
+test('tags reach the template', () => {
+  const stack = newStack();
+  new EnvironmentTemplate(stack, 'Template');
+  Tags.of(stack).add('team', 'platform');
+  Template.fromStack(stack).hasResourceProperties('AWS::Proton::EnvironmentTemplate', {
+    Tags: [{ Key: 'team', Value: 'platform' }],
+  });
+});
+
+describe('validation', () => {
+  test('a name with characters Proton does not allow', () => {
+    expect(() => new EnvironmentTemplate(newStack(), 'T', { environmentTemplateName: 'vpc env' }))
+      .toThrow(/environmentTemplateName "vpc env" must start with a letter or digit and contain only letters, digits, "-" and "_"/);
+  });
+
+  test('a name that starts with a dash', () => {
+    expect(() => new EnvironmentTemplate(newStack(), 'T', { environmentTemplateName: '-vpc' }))
+      .toThrow(/environmentTemplateName "-vpc" must start with a letter or digit/);
+  });
+
+  test('a name longer than 100 characters', () => {
+    expect(() => new EnvironmentTemplate(newStack(), 'T', { environmentTemplateName: 'a'.repeat(101) }))
+      .toThrow(/environmentTemplateName "a{101}" must be 1 to 100 characters long \(got 101\)/);
+  });
+
+  test('an empty display name', () => {
+    expect(() => new EnvironmentTemplate(newStack(), 'T', { displayName: '' }))
+      .toThrow(/displayName "" is 0 characters long; Proton accepts 1 to 100/);
+  });
+
+  test('a display name longer than 100 characters', () => {
+    expect(() => new EnvironmentTemplate(newStack(), 'T', { displayName: 'd'.repeat(101) }))
+      .toThrow(/displayName "d{101}" is 101 characters long; Proton accepts 1 to 100/);
+  });
+
+  test('a description longer than 500 characters', () => {
+    expect(() => new EnvironmentTemplate(newStack(), 'T', { description: 'x'.repeat(501) }))
+      .toThrow(/description is 501 characters long; Proton accepts at most 500/);
+  });
+
+  test('tokens are left to deploy time', () => {
+    const stack = newStack();
+    const name = new iam.Role(stack, 'R', { assumedBy: new iam.AccountRootPrincipal() }).roleName;
+    expect(() => new EnvironmentTemplate(stack, 'T', { environmentTemplateName: name })).not.toThrow();
+  });
+});
+
+describe('import', () => {
+  test('fromEnvironmentTemplateName builds the ARN', () => {
+    const stack = newStack();
+    const imported = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'Imported', 'shared-vpc');
+    expect(imported.environmentTemplateName).toBe('shared-vpc');
+    expect(stack.resolve(imported.environmentTemplateArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:123456789012:environment-template/shared-vpc']],
+    });
+    expect(imported.provisioning).toBeUndefined();
+  });
+
+  test('fromEnvironmentTemplateAttributes keeps the provisioning', () => {
+    const imported = EnvironmentTemplate.fromEnvironmentTemplateAttributes(newStack(), 'Imported', {
+      environmentTemplateName: 'shared', provisioning: Provisioning.CUSTOMER_MANAGED,
+    });
+    expect(imported.provisioning).toBe(Provisioning.CUSTOMER_MANAGED);
+  });
+
+  test('an imported name is validated too', () => {
+    expect(() => EnvironmentTemplate.fromEnvironmentTemplateName(newStack(), 'Imported', 'not valid'))
+      .toThrow(/environmentTemplateName "not valid"/);
+  });
+});
+
+test('grantRead allows reading the template and its versions, and nothing else', () => {
+  const stack = newStack();
+  const imported = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'Imported', 'shared-vpc');
+  const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
+  imported.grantRead(role);
+  const arn = (suffix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:123456789012:environment-template/shared-vpc${suffix}`]] });
+  Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: [{
+        Effect: 'Allow',
+        Action: ['proton:GetEnvironmentTemplate', 'proton:ListEnvironmentTemplateVersions', 'proton:GetEnvironmentTemplateVersion'],
+        Resource: [arn(''), arn(':*')],
+      }],
+    },
+  });
+});

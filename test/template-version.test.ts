@@ -1,0 +1,338 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { App, CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import {
+  ComponentSource,
+  EnvironmentTemplate,
+  EnvironmentTemplateVersion,
+  Provisioning,
+  ServiceTemplate,
+  ServiceTemplateVersion,
+  TemplateBundle,
+} from '../src';
+
+const SAMPLES = join(__dirname, 'fixtures', 'proton-samples');
+const ENV_BUNDLE = TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates', 'vpc-env', 'v1'));
+const SVC_BUNDLE = TemplateBundle.fromDirectory(join(SAMPLES, 'service-templates', 'load-balanced-fargate-svc', 'v1'));
+const SCHEMA = `schema:
+  format:
+    openapi: "3.0.0"
+  environment_input_type: "EnvInput"
+  types:
+    EnvInput:
+      type: object
+      properties:
+        size:
+          type: string
+`;
+
+/** A bundle with only schema/schema.yaml: what a CUSTOMER_MANAGED environment template registers. */
+function schemaOnlyBundle(): TemplateBundle {
+  const dir = mkdtempSync(join(tmpdir(), 'schema-only-'));
+  mkdirSync(join(dir, 'schema'));
+  writeFileSync(join(dir, 'schema', 'schema.yaml'), SCHEMA);
+  return TemplateBundle.fromDirectory(dir);
+}
+
+function newStack(id = 'Platform'): Stack {
+  return new Stack(new App(), id, { env: { account: '123456789012', region: 'us-east-1' } });
+}
+
+function logicalId(stack: Stack, construct: { node: any }): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+function environmentVersion(stack: Stack, props: Partial<ConstructorParameters<typeof EnvironmentTemplateVersion>[2]> = {}) {
+  const template = new EnvironmentTemplate(stack, 'Template', { environmentTemplateName: 'vpc' });
+  const version = new EnvironmentTemplateVersion(stack, 'Version', { template, bundle: ENV_BUNDLE, ...props });
+  return { template, version };
+}
+
+describe('EnvironmentTemplateVersion', () => {
+  test('defines a Custom::ProtonEnvironmentTemplateVersion whose properties are all strings', () => {
+    const stack = newStack();
+    const { template } = environmentVersion(stack, { description: 'first version' });
+    const resources = Template.fromStack(stack).findResources('Custom::ProtonEnvironmentTemplateVersion');
+    const [resource] = Object.values(resources);
+    expect(resource.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^CdkProtonProviderframeworkonEvent/), 'Arn'] },
+      TemplateName: 'vpc',
+      MajorVersion: '1',
+      Description: 'first version',
+      Publish: 'true',
+      SourceS3Bucket: 'cdk-hnb659fds-assets-123456789012-us-east-1',
+      SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
+      ServiceTimeout: '3600',
+    });
+    expect(resource.DependsOn).toContain(logicalId(stack, template));
+    expect(resource.DeletionPolicy).toBe('Delete');
+  });
+
+  test('publish false, another major, no description', () => {
+    const stack = newStack();
+    environmentVersion(stack, { publish: false, majorVersion: '2' });
+    Template.fromStack(stack).hasResourceProperties('Custom::ProtonEnvironmentTemplateVersion', {
+      Publish: 'false', MajorVersion: '2', Description: Match.absent(),
+    });
+  });
+
+  test('RemovalPolicy.RETAIN keeps the version in Proton', () => {
+    const stack = newStack();
+    environmentVersion(stack, { removalPolicy: RemovalPolicy.RETAIN });
+    Template.fromStack(stack).hasResource('Custom::ProtonEnvironmentTemplateVersion', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('exposes the major version, and the minor version and ARN Proton assigns', () => {
+    const stack = newStack();
+    const { version, template } = environmentVersion(stack);
+    const id = logicalId(stack, version);
+    expect(version.majorVersion).toBe('1');
+    expect(stack.resolve(version.minorVersion)).toEqual({ 'Fn::GetAtt': [id, 'MinorVersion'] });
+    expect(stack.resolve(version.templateVersionArn)).toEqual({ 'Fn::GetAtt': [id, 'TemplateVersionArn'] });
+    expect(version.template).toBe(template);
+    expect(version.bundle).toBe(ENV_BUNDLE);
+  });
+
+  test('the handler role may manage only this template\'s versions, and read only this bundle', () => {
+    const stack = newStack();
+    const { template } = environmentVersion(stack);
+    const templateArn = { 'Fn::GetAtt': [logicalId(stack, template), 'Arn'] };
+    const synthesized = Template.fromStack(stack);
+    const [version] = Object.values(synthesized.findResources('Custom::ProtonEnvironmentTemplateVersion'));
+    synthesized.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: [
+              'proton:CreateEnvironmentTemplateVersion',
+              'proton:GetEnvironmentTemplateVersion',
+              'proton:UpdateEnvironmentTemplateVersion',
+              'proton:DeleteEnvironmentTemplateVersion',
+              'proton:ListEnvironmentTemplateVersions',
+              'proton:GetEnvironmentTemplate',
+            ],
+            Resource: [templateArn, { 'Fn::Join': ['', [templateArn, ':*']] }],
+          },
+          {
+            Effect: 'Allow',
+            Action: 's3:GetObject',
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-us-east-1/${version.Properties.SourceS3Key}`]],
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('no statement of the handler role allows proton:* or every resource', () => {
+    const stack = newStack();
+    environmentVersion(stack);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }] },
+    });
+    const statements = Object.values(policies).flatMap(p => p.Properties.PolicyDocument.Statement);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect([statement.Action].flat()).not.toContain('proton:*');
+      expect([statement.Resource].flat()).not.toContain('*');
+    }
+  });
+
+  test('the bundle layout is checked for the template\'s provisioning', () => {
+    const customerManaged = EnvironmentTemplate.fromEnvironmentTemplateAttributes(newStack(), 'T', {
+      environmentTemplateName: 'managed-elsewhere', provisioning: Provisioning.CUSTOMER_MANAGED,
+    });
+    expect(() => new EnvironmentTemplateVersion(customerManaged.stack, 'V', { template: customerManaged, bundle: schemaOnlyBundle() })).not.toThrow();
+
+    const stack = newStack();
+    const protonManaged = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'T', 'managed-by-proton');
+    expect(() => new EnvironmentTemplateVersion(stack, 'V', { template: protonManaged, bundle: schemaOnlyBundle() })).toThrow(/infrastructure/);
+  });
+
+  describe('validation', () => {
+    test.each(['0', '01', 'v1', '1.0', '', '1'.repeat(21)])('majorVersion %j', (majorVersion) => {
+      expect(() => environmentVersion(newStack(), { majorVersion }))
+        .toThrow(`Platform/Version: majorVersion "${majorVersion}" is not a major version number; use a whole number from 1`);
+    });
+
+    test('a description longer than 500 characters', () => {
+      expect(() => environmentVersion(newStack(), { description: 'x'.repeat(501) }))
+        .toThrow(/Platform\/Version: description is 501 characters long; Proton accepts at most 500/);
+    });
+  });
+
+  test('fromEnvironmentTemplateVersionAttributes builds the version ARN from the template ARN', () => {
+    const stack = newStack();
+    const template = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'T', 'shared');
+    const version = EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(stack, 'V', {
+      template, majorVersion: '2', minorVersion: '3', bundle: ENV_BUNDLE,
+    });
+    expect(stack.resolve(version.templateVersionArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:123456789012:environment-template/shared:2.3']],
+    });
+    expect(version.bundle).toBe(ENV_BUNDLE);
+    expect(() => EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(stack, 'Bad', { template, majorVersion: 'x', minorVersion: '0' }))
+      .toThrow(/majorVersion "x" is not a major version number/);
+  });
+});
+
+describe('ServiceTemplateVersion', () => {
+  function serviceVersion(stack: Stack, props: Partial<ConstructorParameters<typeof ServiceTemplateVersion>[2]> = {}) {
+    const environmentTemplate = new EnvironmentTemplate(stack, 'EnvTemplate', { environmentTemplateName: 'vpc' });
+    const template = new ServiceTemplate(stack, 'Template', { serviceTemplateName: 'web' });
+    const version = new ServiceTemplateVersion(stack, 'Version', {
+      template,
+      bundle: SVC_BUNDLE,
+      compatibleEnvironmentTemplates: [{ template: environmentTemplate, majorVersion: '1' }],
+      ...props,
+    });
+    return { environmentTemplate, template, version };
+  }
+
+  test('defines a Custom::ProtonServiceTemplateVersion with JSON list properties', () => {
+    const stack = newStack();
+    const { environmentTemplate, template, version } = serviceVersion(stack, {
+      supportedComponentSources: [ComponentSource.DIRECTLY_DEFINED, ComponentSource.DIRECTLY_DEFINED],
+    });
+    const [resource] = Object.values(Template.fromStack(stack).findResources('Custom::ProtonServiceTemplateVersion'));
+    expect(resource.Properties).toMatchObject({
+      TemplateName: 'web',
+      MajorVersion: '1',
+      Publish: 'true',
+      SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
+      CompatibleEnvironmentTemplates: '[{"templateName":"vpc","majorVersion":"1"}]',
+      SupportedComponentSources: '["DIRECTLY_DEFINED"]',
+    });
+    expect(resource.DependsOn).toEqual(expect.arrayContaining([logicalId(stack, template), logicalId(stack, environmentTemplate)]));
+    expect(version.compatibleEnvironmentTemplates).toEqual([{ template: environmentTemplate, majorVersion: '1' }]);
+  });
+
+  test('no component sources: the property is absent', () => {
+    const stack = newStack();
+    serviceVersion(stack);
+    Template.fromStack(stack).hasResourceProperties('Custom::ProtonServiceTemplateVersion', { SupportedComponentSources: Match.absent() });
+  });
+
+  test('the handler role may manage only this service template\'s versions', () => {
+    const stack = newStack();
+    const { template } = serviceVersion(stack);
+    const templateArn = { 'Fn::GetAtt': [logicalId(stack, template), 'Arn'] };
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Effect: 'Allow',
+          Action: [
+            'proton:CreateServiceTemplateVersion',
+            'proton:GetServiceTemplateVersion',
+            'proton:UpdateServiceTemplateVersion',
+            'proton:DeleteServiceTemplateVersion',
+            'proton:ListServiceTemplateVersions',
+            'proton:GetServiceTemplate',
+          ],
+          Resource: [templateArn, { 'Fn::Join': ['', [templateArn, ':*']] }],
+        }]),
+      },
+    });
+  });
+
+  test('a CUSTOMER_MANAGED pipeline takes a bundle without pipeline_infrastructure/', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'no-pipeline-'));
+    for (const file of ['schema/schema.yaml', 'instance_infrastructure/cloudformation.yaml', 'instance_infrastructure/manifest.yaml']) {
+      mkdirSync(join(dir, file, '..'), { recursive: true });
+    }
+    writeFileSync(join(dir, 'schema', 'schema.yaml'), SCHEMA.replace('environment_input_type: "EnvInput"', 'service_input_type: "EnvInput"'));
+    writeFileSync(join(dir, 'instance_infrastructure', 'cloudformation.yaml'), 'Resources: {}\n');
+    writeFileSync(join(dir, 'instance_infrastructure', 'manifest.yaml'),
+      'infrastructure:\n  templates:\n    - file: "cloudformation.yaml"\n      rendering_engine: jinja\n      template_language: cloudformation\n');
+    const bundle = TemplateBundle.fromDirectory(dir);
+
+    const stack = newStack();
+    const environmentTemplate = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'Env', 'vpc');
+    const customerManaged = ServiceTemplate.fromServiceTemplateAttributes(stack, 'Managed', {
+      serviceTemplateName: 'web', pipelineProvisioning: Provisioning.CUSTOMER_MANAGED,
+    });
+    const compatibleEnvironmentTemplates = [{ template: environmentTemplate, majorVersion: '1' }];
+    expect(() => new ServiceTemplateVersion(stack, 'V1', { template: customerManaged, bundle, compatibleEnvironmentTemplates })).not.toThrow();
+    const withPipeline = ServiceTemplate.fromServiceTemplateName(stack, 'WithPipeline', 'web2');
+    expect(() => new ServiceTemplateVersion(stack, 'V2', { template: withPipeline, bundle, compatibleEnvironmentTemplates }))
+      .toThrow(/with a Proton pipeline.*set pipelineProvisioning CUSTOMER_MANAGED/);
+  });
+
+  describe('validation', () => {
+    test('no compatible environment template', () => {
+      expect(() => serviceVersion(newStack(), { compatibleEnvironmentTemplates: [] }))
+        .toThrow('Platform/Version: compatibleEnvironmentTemplates has 0 entries; Proton accepts 1 to 10');
+    });
+
+    test('more than 10 compatible environment templates', () => {
+      const stack = newStack();
+      const templates = Array.from({ length: 11 }, (_, i) => ({
+        template: EnvironmentTemplate.fromEnvironmentTemplateName(stack, `E${i}`, `env${i}`), majorVersion: '1',
+      }));
+      expect(() => serviceVersion(stack, { compatibleEnvironmentTemplates: templates }))
+        .toThrow('Platform/Version: compatibleEnvironmentTemplates has 11 entries; Proton accepts 1 to 10');
+    });
+
+    test('a compatible major version that is not a number', () => {
+      const stack = newStack();
+      const template = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'E', 'vpc');
+      expect(() => serviceVersion(stack, { compatibleEnvironmentTemplates: [{ template, majorVersion: 'latest' }] }))
+        .toThrow(/compatibleEnvironmentTemplates\[0\]\.majorVersion "latest" is not a major version number/);
+    });
+
+    test('the same environment template major listed twice', () => {
+      const stack = newStack();
+      const template = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'E', 'vpc');
+      expect(() => serviceVersion(stack, { compatibleEnvironmentTemplates: [{ template, majorVersion: '1' }, { template, majorVersion: '1' }] }))
+        .toThrow(/compatibleEnvironmentTemplates\[1\] repeats vpc major version 1; list each environment template major version once/);
+    });
+
+    test('majorVersion', () => {
+      expect(() => serviceVersion(newStack(), { majorVersion: '1.1' })).toThrow(/majorVersion "1.1" is not a major version number/);
+    });
+  });
+
+  test('fromServiceTemplateVersionAttributes keeps the compatible environment templates', () => {
+    const stack = newStack();
+    const environmentTemplate = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'E', 'vpc');
+    const version = ServiceTemplateVersion.fromServiceTemplateVersionAttributes(stack, 'V', {
+      template: ServiceTemplate.fromServiceTemplateName(stack, 'T', 'web'),
+      majorVersion: '1',
+      minorVersion: '4',
+      compatibleEnvironmentTemplates: [{ template: environmentTemplate, majorVersion: '2' }],
+    });
+    expect(version.compatibleEnvironmentTemplates[0].majorVersion).toBe('2');
+    expect(stack.resolve(version.templateVersionArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:123456789012:service-template/web:1.4']],
+    });
+  });
+});
+
+test('a retained version of a template deleted with the stack gets a warning', () => {
+  const stack = newStack();
+  const template = new EnvironmentTemplate(stack, 'Template');
+  new EnvironmentTemplateVersion(stack, 'Kept', { template, bundle: ENV_BUNDLE, removalPolicy: RemovalPolicy.RETAIN });
+  new EnvironmentTemplateVersion(stack, 'Deleted', { template, bundle: ENV_BUNDLE });
+  const retainedTemplate = new EnvironmentTemplate(stack, 'RetainedTemplate', { removalPolicy: RemovalPolicy.RETAIN });
+  new EnvironmentTemplateVersion(stack, 'KeptWithTemplate', { template: retainedTemplate, bundle: ENV_BUNDLE, removalPolicy: RemovalPolicy.RETAIN });
+  const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('retain the template too'));
+  expect(warnings.map(w => w.id)).toEqual(['/Platform/Kept']);
+  expect(warnings[0].entry.data).toMatch(/removalPolicy retain keeps this version in Proton, but its template Platform\/Template is deleted with the stack/);
+});
+
+test('the same bundle folder gives the same asset in every app', () => {
+  const keyOf = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('Custom::ProtonEnvironmentTemplateVersion'))[0].Properties.SourceS3Key;
+  const first = newStack('First');
+  environmentVersion(first);
+  const second = newStack('Second');
+  new EnvironmentTemplateVersion(second, 'Other', {
+    template: EnvironmentTemplate.fromEnvironmentTemplateName(second, 'T', 'vpc'),
+    bundle: TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates', 'vpc-env', 'v1')),
+  });
+  expect(keyOf(second)).toBe(keyOf(first));
+});
