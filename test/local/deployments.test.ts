@@ -1,5 +1,6 @@
 import {
-  CreateEnvironmentCommand, DeleteDeploymentCommand, GetDeploymentCommand, ListDeploymentsCommand, UpdateEnvironmentCommand,
+  CreateEnvironmentCommand, DeleteDeploymentCommand, GetDeploymentCommand, GetEnvironmentCommand, ListDeploymentsCommand,
+  ListEnvironmentOutputsCommand, NotifyResourceDeploymentStatusChangeCommand, UpdateEnvironmentCommand,
 } from '@aws-sdk/client-proton';
 import { ENV_SPEC, SERVICE_ROLE, useWorkloads } from './workload-helpers';
 
@@ -43,5 +44,23 @@ describe('proton-local deployment records', () => {
     expect((await proton().send(new DeleteDeploymentCommand({ id }))).deployment!.deploymentStatus).toBe('SUCCEEDED');
     expect((await proton().send(new DeleteDeploymentCommand({ id }))).deployment).toBeUndefined();
     await expect(proton().send(new GetDeploymentCommand({ id }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  test('NotifyResourceDeploymentStatusChange ends a deployment at once with the reported outputs or failure', async () => {
+    const { arn, lastAttemptedDeploymentId } = await createEnvironment('prod');
+    const notify = (input: Omit<ConstructorParameters<typeof NotifyResourceDeploymentStatusChangeCommand>[0], 'resourceArn'>) =>
+      proton().send(new NotifyResourceDeploymentStatusChangeCommand({ resourceArn: arn, ...input }));
+    await notify({ status: 'SUCCEEDED', deploymentId: lastAttemptedDeploymentId, outputs: [{ key: 'VpcId', valueString: 'vpc-123' }] });
+    const environment = (await proton().send(new GetEnvironmentCommand({ name: 'prod' }))).environment!;
+    expect(environment).toMatchObject({ deploymentStatus: 'SUCCEEDED', lastSucceededDeploymentId: lastAttemptedDeploymentId });
+    expect((await proton().send(new ListEnvironmentOutputsCommand({ environmentName: 'prod' }))).outputs).toEqual([{ key: 'VpcId', valueString: 'vpc-123' }]);
+    await expect(notify({ status: 'FAILED' })).rejects.toMatchObject({ name: 'ConflictException', message: expect.stringContaining('SUCCEEDED') });
+
+    await proton().send(new UpdateEnvironmentCommand({ name: 'prod', deploymentType: 'CURRENT_VERSION' }));
+    await notify({ status: 'FAILED', statusMessage: 'terraform apply failed' });
+    expect((await proton().send(new GetEnvironmentCommand({ name: 'prod' }))).environment)
+      .toMatchObject({ deploymentStatus: 'FAILED', deploymentStatusMessage: 'terraform apply failed' });
+    await expect(notify({ status: 'SUCCEEDED', deploymentId: '00000000-0000-4000-8000-000000000000' }))
+      .rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });

@@ -1,9 +1,15 @@
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parse as parseYaml } from 'yaml';
 import {
   CancelEnvironmentDeploymentCommand, CreateEnvironmentCommand, CreateEnvironmentCommandInput, CreateRepositoryCommand, DeleteEnvironmentCommand,
   DeleteEnvironmentTemplateVersionCommand, GetDeploymentCommand, GetEnvironmentCommand, ListEnvironmentOutputsCommand,
   ListEnvironmentProvisionedResourcesCommand, ListEnvironmentsCommand, UpdateEnvironmentCommand,
 } from '@aws-sdk/client-proton';
-import { bundle, ENV_SPEC, FARGATE_ENV, SERVICE_ROLE, useWorkloads } from './workload-helpers';
+import { protonClient } from './helpers';
+import { bundle, DEPLOYMENT_DELAY_MS, ENV_SPEC, FARGATE_ENV, SERVICE_ROLE, useWorkloads } from './workload-helpers';
+import { ManualClock, ProtonLocal } from '../../src/local';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -58,11 +64,15 @@ describe('proton-local environments', () => {
       await w.environmentTemplate('env');
       await expect(create({ spec: 'proton: EnvironmentSpec\nspec:\n  vpc_cidr: not-a-cidr\n' }))
         .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/vpc_cidr.*not-a-cidr.*pattern/) });
-      await expect(create({ spec: 'proton: EnvironmentSpec\nspec:\n  colour: blue\n' }))
-        .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('unknown input "colour"') });
       await expect(create({ spec: 'proton: ServiceSpec\n' }))
         .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('proton: EnvironmentSpec') });
       await expect(create({ spec: 'proton: [\n' })).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('not valid YAML') });
+    });
+
+    test('inputs the schema does not declare are accepted, as Proton accepts them', async () => {
+      await w.environmentTemplate('env');
+      await create({ spec: 'proton: EnvironmentSpec\nspec:\n  colour: blue\n' });
+      expect(parseYaml((await getEnvironment('prod')).spec!)).toMatchObject({ spec: { colour: 'blue' } });
     });
 
     test('the template version must exist and be PUBLISHED', async () => {
@@ -259,5 +269,23 @@ describe('proton-local environments', () => {
     const rest = await proton().send(new ListEnvironmentsCommand({ maxResults: 2, nextToken: first.nextToken }));
     expect(rest.environments!.map(e => e.name)).toEqual(['c']);
     expect(rest.nextToken).toBeUndefined();
+  });
+
+  test('a deployment in progress resumes from a saved state file', async () => {
+    await w.environmentTemplate('env');
+    await create();
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'proton-local-')), 'state.json');
+    writeFileSync(stateFile, JSON.stringify(w.env.local.state));
+    const clock = new ManualClock(w.clock.now());
+    const reloaded = await ProtonLocal.start({ stateFile, clock, deploymentDelayMs: DEPLOYMENT_DELAY_MS });
+    const client = protonClient(reloaded.endpoint);
+    try {
+      expect((await client.send(new GetEnvironmentCommand({ name: 'prod' }))).environment!.deploymentStatus).toBe('IN_PROGRESS');
+      clock.advance(DEPLOYMENT_DELAY_MS);
+      expect((await client.send(new GetEnvironmentCommand({ name: 'prod' }))).environment!.deploymentStatus).toBe('SUCCEEDED');
+    } finally {
+      client.destroy();
+      await reloaded.stop();
+    }
   });
 });

@@ -298,6 +298,11 @@ describe('proton-local services', () => {
       expect(inStaging.serviceInstances!.map(i => i.name)).toEqual(['two']);
       const inProgress = await proton().send(new ListServiceInstancesCommand({ serviceName: 'svc', filters: [{ key: 'deploymentStatus', value: 'IN_PROGRESS' }] }));
       expect(inProgress.serviceInstances!.map(i => i.name)).toEqual(['two']);
+      const created = (await getInstance('one')).createdAt!;
+      const later = await proton().send(new ListServiceInstancesCommand({ filters: [{ key: 'createdAtAfter', value: created.toISOString() }] }));
+      expect(later.serviceInstances!.map(i => i.name)).toEqual(['zed', 'two']);
+      await expect(proton().send(new ListServiceInstancesCommand({ filters: [{ key: 'deployedTemplateVersionStatus', value: 'x' }] })))
+        .rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('not supported by proton-local') });
       const page = await proton().send(new ListServiceInstancesCommand({ maxResults: 2 }));
       expect(page.serviceInstances).toHaveLength(2);
       const next = await proton().send(new ListServiceInstancesCommand({ maxResults: 2, nextToken: page.nextToken }));

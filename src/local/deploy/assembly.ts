@@ -8,8 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 
 /** Used when a stack is environment-agnostic (`aws://unknown-account/unknown-region`). */
-export const DEFAULT_ACCOUNT = '123456789012';
-export const DEFAULT_REGION = 'us-east-1';
+const DEFAULT_ACCOUNT = '123456789012';
+const DEFAULT_REGION = 'us-east-1';
 
 export interface AssemblyAsset {
   readonly id: string;
@@ -39,7 +39,7 @@ export interface CloudAssembly {
 }
 
 /** Replaces `${AWS::AccountId}`, `${AWS::Region}` and `${AWS::Partition}` in asset destinations. */
-export function resolveAssetPlaceholders(text: string, account: string, region: string): string {
+function resolveAssetPlaceholders(text: string, account: string, region: string): string {
   return text
     .replace(/\$\{AWS::AccountId\}/g, account)
     .replace(/\$\{AWS::Region\}/g, region)

@@ -14,7 +14,7 @@ import { DeployState } from './state';
 
 const DEMO_POLL_INTERVAL_MS = 500;
 
-export const USAGE = `Usage:
+const USAGE = `Usage:
   proton-local deploy  [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
   proton-local destroy [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
   proton-local status  [--endpoint URL] [--state-dir DIR] [--json]
@@ -39,7 +39,7 @@ destroy without --app/--assembly destroys every stack in the state directory.`;
 
 /** The demo's app (run from a clone of the repository) and the context value that selects the template revision. */
 const DEMO_APP = 'npx ts-node --transpile-only examples/platform-app.ts';
-export const DEMO_REVISION_CONTEXT = 'cdk-proton-demo:revision';
+const DEMO_REVISION_CONTEXT = 'cdk-proton-demo:revision';
 
 class UsageError extends Error {}
 
@@ -146,9 +146,11 @@ async function withEndpoint<T>(options: CommandOptions, state: DeployState, run:
 }
 
 /** Synthesizes (or reads) the assembly, hands it to `use`, and removes a temporary assembly afterwards. */
-async function withAssembly<T>(options: CommandOptions, context: { [key: string]: unknown }, use: (assembly: CloudAssembly) => Promise<T>): Promise<T> {
+async function withAssembly<T>(
+  options: CommandOptions, context: { [key: string]: unknown }, use: (assembly: CloudAssembly) => Promise<T>,
+): Promise<T> {
   if (options.assembly) return use(readCloudAssembly(options.assembly));
-  const outdir = await synthesizeApp(appCommand(options), context);
+  const outdir = await synthesizeApp(appCommand(options), { ...projectContext(), ...context });
   try {
     return await use(readCloudAssembly(outdir));
   } finally {
@@ -156,10 +158,18 @@ async function withAssembly<T>(options: CommandOptions, context: { [key: string]
   }
 }
 
+function readJsonIfPresent(file: string): any {
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf-8')) : {};
+}
+
+/** The context the CDK CLI gives an app run in this folder: cdk.context.json, then cdk.json's "context". */
+function projectContext(): { [key: string]: unknown } {
+  return { ...readJsonIfPresent('cdk.context.json'), ...readJsonIfPresent('cdk.json').context };
+}
+
 function appCommand(options: CommandOptions): string {
   if (options.app) return options.app;
-  const cdkJson = path.resolve('cdk.json');
-  const app = fs.existsSync(cdkJson) ? JSON.parse(fs.readFileSync(cdkJson, 'utf-8')).app : undefined;
+  const app = readJsonIfPresent('cdk.json').app;
   if (typeof app !== 'string') {
     throw new UsageError('No app to deploy: give --app CMD or --assembly DIR (or run where a cdk.json names the "app")');
   }
@@ -225,22 +235,25 @@ async function table(reporter: Reporter, endpoint: string): Promise<ProtonResour
  */
 async function demo(options: CommandOptions, reporter: Reporter): Promise<void> {
   const started = Date.now();
+  // Every demo starts from an empty world, even after an interrupted one: the embedded proton-local's state lives in
+  // the same directory, so removing the directory's state files is enough.
+  const stale = new DeployState(options.stateDir);
+  if ([stale.stacksFile, stale.emulatorStateFile].some((file) => fs.existsSync(file))) {
+    reporter.line(`Starting afresh: removing the previous demo's state in ${options.stateDir}`);
+    stale.clear();
+  }
   const state = new DeployState(options.stateDir);
   const app = options.app ?? DEMO_APP;
   const phases: { [phase: string]: ProtonResourceRow[] } = {};
   reporter.document.phases = phases;
   await withEndpoint(options, state, async (endpoint) => {
     const engine = engineFor(options, state, endpoint, reporter);
-    if (Object.keys(state.stacks).length) {
-      reporter.line(`Destroying the stacks a previous demo left in ${options.stateDir}...`);
-      await engine.destroy();
-    }
     for (const revision of ['1', '2']) {
       reporter.line(revision === '1'
         ? `Deploying ${app} (${DEMO_REVISION_CONTEXT}=${revision})...`
         : `\nUpgrading: ${app} re-synthesized with ${DEMO_REVISION_CONTEXT}=${revision} (new template minor versions)...`);
-      const options2 = { ...options, app };
-      await withAssembly(options2, { [DEMO_REVISION_CONTEXT]: revision }, async (assembly) => reportOutcomes(reporter, await engine.deploy(assembly)));
+      await withAssembly({ ...options, app }, { [DEMO_REVISION_CONTEXT]: revision },
+        async (assembly) => reportOutcomes(reporter, await engine.deploy(assembly)));
       phases[revision === '1' ? 'deployed' : 'upgraded'] = await table(reporter, endpoint);
     }
     for (const line of upgradeSummary(phases.deployed, phases.upgraded)) reporter.line(line);
@@ -265,6 +278,10 @@ function upgradeSummary(before: ProtonResourceRow[], after: ProtonResourceRow[])
 
 /** Entry point used by src/local/cli.ts; resolves to the process exit status. */
 export async function runDeployCommand(subcommand: string, argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let options: CommandOptions;
   try {
     options = parseOptions(subcommand, argv);

@@ -176,6 +176,8 @@ export class CustomResourceHandler implements ResourceHandler {
       AWS_ACCESS_KEY_ID: 'proton-local',
       AWS_SECRET_ACCESS_KEY: 'proton-local',
       AWS_SESSION_TOKEN: 'proton-local',
+      // The function runs on Lambda's Node 22; the SDK's warning about the local Node version is noise here.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const asLambda = (record: HandlerRecord): LambdaHandler => {
       const handler = this.load(record);
@@ -185,7 +187,9 @@ export class CustomResourceHandler implements ResourceHandler {
     try {
       const result = await runProvider(event, {
         onEvent: asLambda(provider.onEvent),
-        ...(provider.isComplete ? { isComplete: asLambda(provider.isComplete), ...this.polling(provider) } : { queryIntervalMs: 1, totalTimeoutMs: 0 }),
+        ...(provider.isComplete
+          ? { isComplete: asLambda(provider.isComplete), ...this.polling(provider) }
+          : { queryIntervalMs: 1, totalTimeoutMs: 0 }),
       });
       return { physicalId: result.PhysicalResourceId, attributes: result.Data ?? {} };
     } catch (error) {

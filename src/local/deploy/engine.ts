@@ -202,13 +202,7 @@ export class DeployEngine {
     const records: { [logicalId: string]: ResourceRecord } = {};
     const imports = new Set<string>();
     const context = this.resolveContext(stack, stackId, template, records, imports);
-    const active = Object.keys(template.Resources ?? {}).filter((id) => {
-      const condition = template.Resources[id].Condition;
-      return condition === undefined || context.condition(condition, `Resources.${id}.Condition`);
-    });
-    const dependencies = dependencyGraph(template, active);
-    checkIntrinsics(template, active, (type) => this.handlerFor(type) !== undefined);
-    const order = topologicalOrder(active, (id) => dependencies[id]);
+    const { dependencies, order } = this.validateTemplate(stack.stackName, template, context);
     const providers = new Map<string, ProviderRecord>();
 
     const journal: JournalEntry[] = [];
@@ -224,7 +218,13 @@ export class DeployEngine {
         if (!handler) {
           const made = skippedIdentity(type, logicalId, stack.stackName, stack.account, stack.region);
           records[logicalId] = {
-            type, physicalId: made.physicalId, attributes: { Arn: made.arn }, properties: {}, dependencies: dependencies[logicalId], managed: false, ...policies,
+            type,
+            physicalId: made.physicalId,
+            attributes: { Arn: made.arn },
+            properties: {},
+            dependencies: dependencies[logicalId],
+            managed: false,
+            ...policies,
           };
           if (!old || old.type !== type) {
             this.emit({ stack: stack.stackName, logicalId, resourceType: type, action: 'SKIP', status: 'SKIPPED', phase: 'deploy', elapsedMs: 0 });
@@ -276,6 +276,7 @@ export class DeployEngine {
         }
       }
       outputs = resolveOutputs(template, context);
+      this.checkExportsInUse(stack.stackName, previous, outputs.exports);
     } catch (error) {
       const failure = error instanceof StackFailure ? error : new StackFailure((error as Error).message);
       const rollbackErrors = await this.rollback(identity, journal, failure.failed, providers);
@@ -290,7 +291,7 @@ export class DeployEngine {
         state.putStack(stack.stackName, undefined);
       }
       const rollbackNote = rollbackErrors.length ? ` Rollback failed too: ${rollbackErrors.join('; ')}` : ' Rolled back.';
-      throw new DeploymentError(`Stack ${stack.stackName} failed: ${failure.message}.${rollbackNote}`);
+      throw new DeploymentError(`Stack ${stack.stackName} failed: ${failure.message.replace(/\.$/, '')}.${rollbackNote}`);
     }
 
     for (const removed of Object.keys(previous?.resources ?? {}).filter((id) => !records[id])) {
@@ -307,6 +308,21 @@ export class DeployEngine {
     };
     state.putStack(stack.stackName, record);
     return { stackName: stack.stackName, status: record.status, warnings };
+  }
+
+  /** What CloudFormation checks before touching a stack: conditions, references, supported intrinsics, no cycle. */
+  private validateTemplate(stackName: string, template: any, context: ResolveContext) {
+    try {
+      const active = Object.keys(template.Resources ?? {}).filter((id) => {
+        const condition = template.Resources[id].Condition;
+        return condition === undefined || context.condition(condition, `Resources.${id}.Condition`);
+      });
+      const dependencies = dependencyGraph(template, active);
+      checkIntrinsics(template, active, (type) => this.handlerFor(type) !== undefined);
+      return { dependencies, order: topologicalOrder(active, (id) => dependencies[id]) };
+    } catch (error) {
+      throw new DeploymentError(`Stack ${stackName} failed template validation (nothing was deployed): ${(error as Error).message}`);
+    }
   }
 
   /** Runs a create or update; on failure, tells rollback what to undo for this resource. */
@@ -378,6 +394,17 @@ export class DeployEngine {
       }
     }
     return warnings;
+  }
+
+  /** CloudFormation refuses to change or remove an export that another stack imports. */
+  private checkExportsInUse(stackName: string, previous: StackRecord | undefined, exports: { [name: string]: unknown }): void {
+    for (const [name, value] of Object.entries(previous?.exports ?? {})) {
+      if (name in exports && isDeepStrictEqual(exports[name], value)) continue;
+      const importer = Object.values(this.options.state.stacks).find((s) => s.stackName !== stackName && s.imports.includes(name));
+      if (importer) {
+        throw new StackFailure(`Cannot ${name in exports ? 'update' : 'delete'} export ${name} as it is in use by ${importer.stackName}`);
+      }
+    }
   }
 
   private retained(stackName: string, logicalId: string, record: ResourceRecord, phase: EventPhase): void {
@@ -464,8 +491,16 @@ export class DeployEngine {
 
 function emptyStack(stack: AssemblyStack, stackId: string): StackRecord {
   return {
-    stackName: stack.stackName, stackId, account: stack.account, region: stack.region, status: 'CREATE_COMPLETE',
-    resources: {}, outputs: {}, exports: {}, imports: [], dependencies: stack.dependencies,
+    stackName: stack.stackName,
+    stackId,
+    account: stack.account,
+    region: stack.region,
+    status: 'CREATE_COMPLETE',
+    resources: {},
+    outputs: {},
+    exports: {},
+    imports: [],
+    dependencies: stack.dependencies,
   };
 }
 
@@ -524,7 +559,7 @@ function resolveOutputs(template: any, context: ResolveContext): { outputs: { [n
 }
 
 /** Orders `nodes` so that each comes after the nodes it depends on (restricted to `nodes`); a cycle is an error. */
-export function topologicalOrder(nodes: string[], dependenciesOf: (node: string) => string[]): string[] {
+function topologicalOrder(nodes: string[], dependenciesOf: (node: string) => string[]): string[] {
   const included = new Set(nodes);
   const state = new Map<string, 'visiting' | 'done'>();
   const ordered: string[] = [];

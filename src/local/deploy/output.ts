@@ -57,8 +57,11 @@ export async function readProtonResources(client: ProtonApiClient): Promise<Prot
         const minors = await client.listAll(listVersions, 'templateVersions', { templateName: template.name, majorVersion: major });
         for (const minor of minors.sort((a, b) => numeric(a.minorVersion, b.minorVersion))) {
           rows.push({
-            kind: `${noun}TemplateVersion`, name: template.name, template: template.name,
-            version: version(minor.majorVersion, minor.minorVersion), status: minor.status,
+            kind: `${noun}TemplateVersion`,
+            name: template.name,
+            template: template.name,
+            version: version(minor.majorVersion, minor.minorVersion),
+            status: minor.status,
           });
         }
       }
@@ -66,8 +69,11 @@ export async function readProtonResources(client: ProtonApiClient): Promise<Prot
   }
   for (const environment of sortByName(await client.listAll('ListEnvironments', 'environments'))) {
     rows.push({
-      kind: 'Environment', name: environment.name, template: environment.templateName,
-      version: version(environment.templateMajorVersion, environment.templateMinorVersion), status: environment.deploymentStatus,
+      kind: 'Environment',
+      name: environment.name,
+      template: environment.templateName,
+      version: version(environment.templateMajorVersion, environment.templateMinorVersion),
+      status: environment.deploymentStatus,
     });
   }
   for (const summary of sortByName(await client.listAll('ListServices', 'services'))) {
@@ -75,15 +81,21 @@ export async function readProtonResources(client: ProtonApiClient): Promise<Prot
     const { service } = await client.call('GetService', { name: summary.name });
     if (service?.pipeline) {
       rows.push({
-        kind: 'ServicePipeline', name: summary.name, template: summary.templateName,
-        version: version(service.pipeline.templateMajorVersion, service.pipeline.templateMinorVersion), status: service.pipeline.deploymentStatus,
+        kind: 'ServicePipeline',
+        name: summary.name,
+        template: summary.templateName,
+        version: version(service.pipeline.templateMajorVersion, service.pipeline.templateMinorVersion),
+        status: service.pipeline.deploymentStatus,
       });
     }
     const instances = await client.listAll('ListServiceInstances', 'serviceInstances', { serviceName: summary.name });
     for (const instance of sortByName(instances)) {
       rows.push({
-        kind: 'ServiceInstance', name: `${summary.name}/${instance.name}`, template: instance.templateName,
-        version: version(instance.templateMajorVersion, instance.templateMinorVersion), status: instance.deploymentStatus,
+        kind: 'ServiceInstance',
+        name: `${summary.name}/${instance.name}`,
+        template: instance.templateName,
+        version: version(instance.templateMajorVersion, instance.templateMinorVersion),
+        status: instance.deploymentStatus,
       });
     }
   }

@@ -65,6 +65,9 @@ export interface WorldRecord {
   readonly stacks: { [stackName: string]: StackRecord };
 }
 
+/** Where handler code is kept, under the state directory. */
+const CODE_FOLDER = 'code';
+
 export class DeployState {
   /** The file that holds the stacks; the emulator's own state sits beside it in `proton-local.json`. */
   public readonly stacksFile: string;
@@ -111,13 +114,21 @@ export class DeployState {
     return undefined;
   }
 
+  /** Removes everything this class and the embedded proton-local keep in the directory (the demo starts afresh). */
+  public clear(): void {
+    for (const file of [this.stacksFile, this.emulatorStateFile, path.dirname(this.handlerLogFile), path.join(this.directory, CODE_FOLDER)]) {
+      fs.rmSync(file, { recursive: true, force: true });
+    }
+    this.world = { stacks: {} };
+  }
+
   /**
    * Copies an asset folder holding handler code into the state directory (once per asset hash), as Lambda keeps a
    * function's code: later deletes and rollbacks run it even when the assembly is gone. Returns the copy's path
    * relative to the state directory.
    */
   public storeCode(assetId: string, sourceDirectory: string): string {
-    const relative = path.join('code', assetId);
+    const relative = path.join(CODE_FOLDER, assetId);
     const target = path.join(this.directory, relative);
     if (!fs.existsSync(target)) {
       const temporary = `${target}.${process.pid}.tmp`;

@@ -165,7 +165,7 @@ export const connectionOperations: OperationTable = {
       .filter(c => c[account] === ctx.settings.accountId)
       .filter(c => input.environmentName === undefined || c.environmentName === input.environmentName)
       .filter(c => !input.statuses?.length || input.statuses.includes(c.status))
-      .sort((a, b) => a.requestedAt - b.requestedAt || a.id.localeCompare(b.id));
+      .sort((a, b) => a.requestedAt - b.requestedAt);
     const page = paginate(connections, input);
     return { environmentAccountConnections: page.items.map(connectionSummary), nextToken: page.nextToken };
   },

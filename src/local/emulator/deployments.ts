@@ -82,8 +82,8 @@ export interface DeploymentRecord extends TargetNames {
   readonly lastSucceededDeploymentId?: string;
   readonly initialState?: DeployedState;
   readonly targetState?: DeployedState;
-  /** The outputs the deployment produces when it succeeds. */
-  readonly outputs: OutputRecord[];
+  /** The outputs the deployment produces when it succeeds (NotifyResourceDeploymentStatusChange may replace them). */
+  outputs: OutputRecord[];
   /** When the current phase (deploying, cancelling, deleting) ends; absent once the deployment is complete. */
   completesAt?: number;
 }
@@ -200,7 +200,8 @@ export function checkInputs(
   if (typeName === undefined) {
     throw validation(`${where}: the template version's schema declares no ${typeField.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`)}`);
   }
-  const result = validateInputs(schema, typeName, inputs);
+  // Proton accepts inputs the schema does not declare: AWS's own lambda-multi-svc sample spec passes one.
+  const result = validateInputs(schema, typeName, inputs, { allowUnknownInputs: true });
   if (result.errors.length) {
     throw validation(`${where} does not match the template schema (${typeName}): ${result.errors.map(e => e.message).join('; ')}`);
   }
@@ -350,17 +351,25 @@ export function settleDeployments(ctx: OperationContext): void {
   }
 }
 
-function complete(ctx: OperationContext, d: DeploymentRecord): void {
+/** How a deployment ended when its provisioning engine reported it (NotifyResourceDeploymentStatusChange). */
+interface ReportedOutcome {
+  readonly failed: boolean;
+  readonly message?: string;
+}
+
+/** Ends the deployment's current phase; without a reported outcome it succeeds unless its resource fails on demand. */
+function complete(ctx: OperationContext, d: DeploymentRecord, reported?: ReportedOutcome): void {
   const at = d.completesAt!;
   const access = targetAccess[d.targetResourceType]!;
   const record = access.find(ctx.state, d);
-  const fails = ctx.settings.failDeploymentsFor.has(failName(d));
-  const failure = `${d.targetResourceType.toLowerCase().replace('_', ' ')} '${failName(d)}' failed on demand (proton-local failDeploymentsFor)`;
+  const fails = reported ? reported.failed : ctx.settings.failDeploymentsFor.has(failName(d));
+  const onDemand = `${d.targetResourceType.toLowerCase().replace('_', ' ')} '${failName(d)}' failed on demand (proton-local failDeploymentsFor)`;
+  const outcomeMessage = (action: string) => reported ? reported.message : fails ? `${action} of ${onDemand}` : undefined;
   let message: string | undefined;
   switch (d.deploymentStatus) {
     case 'IN_PROGRESS':
       d.deploymentStatus = fails ? 'FAILED' : 'SUCCEEDED';
-      message = fails ? `Deployment of ${failure}` : undefined;
+      message = outcomeMessage('Deployment');
       if (record && record.lastAttemptedDeploymentId === d.id) {
         record.deploymentStatus = d.deploymentStatus;
         if (!fails) {
@@ -384,7 +393,7 @@ function complete(ctx: OperationContext, d: DeploymentRecord): void {
       break;
     case 'DELETE_IN_PROGRESS':
       d.deploymentStatus = fails ? 'DELETE_FAILED' : 'DELETE_COMPLETE';
-      message = fails ? `Deletion of ${failure}` : undefined;
+      message = outcomeMessage('Deletion');
       if (record && record.lastAttemptedDeploymentId === d.id) {
         if (fails) {
           record.deploymentStatus = 'DELETE_FAILED';
@@ -492,11 +501,40 @@ export const deploymentOperations: OperationTable = {
   },
 
   ListDeployments(ctx, input) {
+    // Newest first; records are kept in creation order, so reversing before the stable sort orders same-time records too.
     const all = (Object.values(ctx.state.deployments) as DeploymentRecord[])
       .filter(d => matches(d, input))
-      .sort((a, b) => b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+      .reverse()
+      .sort((a, b) => b.createdAt - a.createdAt);
     const page = paginate(all, input);
     return { deployments: page.items.map(deploymentSummary), nextToken: page.nextToken };
+  },
+
+  /** The provisioning engine's report (self-managed and CodeBuild provisioning); proton-local also ends deployments on its own after the delay. */
+  NotifyResourceDeploymentStatusChange(ctx, input: {
+    resourceArn: string; status?: 'IN_PROGRESS' | 'FAILED' | 'SUCCEEDED'; outputs?: OutputRecord[]; deploymentId?: string; statusMessage?: string;
+  }) {
+    const deployments = (Object.values(ctx.state.deployments) as DeploymentRecord[]).filter(d => d.targetArn === input.resourceArn);
+    const target = deployments[0] && targetAccess[deployments[0].targetResourceType]!.find(ctx.state, deployments[0]);
+    const id = input.deploymentId ?? target?.lastAttemptedDeploymentId;
+    const deployment = deployments.find(d => d.id === id);
+    if (!deployment) {
+      throw notFound(`${input.resourceArn} has no deployment${input.deploymentId === undefined ? '' : ` ${input.deploymentId}`}`);
+    }
+    if (deployment.deploymentStatus !== 'IN_PROGRESS' && deployment.deploymentStatus !== 'DELETE_IN_PROGRESS') {
+      throw conflict(`deployment ${deployment.id} of ${input.resourceArn} is ${deployment.deploymentStatus}: `
+        + 'only an IN_PROGRESS or DELETE_IN_PROGRESS deployment takes status changes');
+    }
+    if (input.outputs !== undefined) {
+      deployment.outputs = input.outputs;
+    }
+    if (input.status === 'SUCCEEDED' || input.status === 'FAILED') {
+      deployment.completesAt = ctx.clock.now();
+      complete(ctx, deployment, { failed: input.status === 'FAILED', message: input.statusMessage });
+    } else {
+      deployment.deploymentStatusMessage = input.statusMessage;
+    }
+    return {};
   },
 
   DeleteDeployment(ctx, input) {

@@ -262,12 +262,14 @@ export const environmentOperations: OperationTable = {
     if (environment.provisioningRepository && (input.protonServiceRoleArn !== undefined || input.environmentAccountConnectionId !== undefined)) {
       throw validation(`environment '${input.name}' uses self-managed provisioning: pass provisioningRepository and omit protonServiceRoleArn and environmentAccountConnectionId`);
     }
-    if (input.environmentAccountConnectionId !== undefined) {
-      const connection = usableConnection(ctx, input.environmentAccountConnectionId, input.name);
-      if (environment.environmentAccountId !== undefined && connection.environmentAccountId !== environment.environmentAccountId) {
-        throw validation(`environmentAccountConnectionId ${connection.id} is for account ${connection.environmentAccountId}, but environment `
-          + `'${input.name}' is provisioned in account ${environment.environmentAccountId}: you can only switch to a connection of the same account`);
-      }
+    const connection = input.environmentAccountConnectionId === undefined
+      ? undefined : usableConnection(ctx, input.environmentAccountConnectionId, input.name);
+    if (connection && environment.environmentAccountId !== undefined && connection.environmentAccountId !== environment.environmentAccountId) {
+      throw validation(`environmentAccountConnectionId ${connection.id} is for account ${connection.environmentAccountId}, but environment `
+        + `'${input.name}' is provisioned in account ${environment.environmentAccountId}: you can only switch to a connection of the same account`);
+    }
+    const provisioningRepository = input.provisioningRepository && registeredRepository(ctx, input.provisioningRepository);
+    if (connection) {
       environment.environmentAccountConnectionId = connection.id;
       environment.environmentAccountId = connection.environmentAccountId;
       environment.protonServiceRoleArn = undefined;
@@ -276,9 +278,7 @@ export const environmentOperations: OperationTable = {
       environment.protonServiceRoleArn = input.protonServiceRoleArn;
       environment.environmentAccountConnectionId = undefined;
     }
-    if (input.provisioningRepository !== undefined) {
-      environment.provisioningRepository = registeredRepository(ctx, input.provisioningRepository);
-    }
+    environment.provisioningRepository = provisioningRepository ?? environment.provisioningRepository;
     environment.description = input.description ?? environment.description;
     environment.componentRoleArn = input.componentRoleArn ?? environment.componentRoleArn;
     environment.codebuildRoleArn = input.codebuildRoleArn ?? environment.codebuildRoleArn;

@@ -198,7 +198,7 @@ function instanceEntries(document: { [key: string]: any }): InstanceEntry[] {
 }
 
 /** Checks that an instance can run on the environment with this template version; returns its inputs with defaults. */
-function planInstance(ctx: OperationContext, resolved: ResolvedTemplateVersion, entry: InstanceEntry, inputs: unknown) {
+function planInstance(ctx: OperationContext, resolved: ResolvedTemplateVersion, entry: InstanceEntry) {
   const where = `spec: instance '${entry.name}'`;
   const environment = ctx.state.environments[entry.environment] as EnvironmentRecord | undefined;
   if (!environment) {
@@ -208,7 +208,7 @@ function planInstance(ctx: OperationContext, resolved: ResolvedTemplateVersion, 
     throw conflict(`${where}: environment '${entry.environment}' is ${environment.deploymentStatus}`);
   }
   checkCompatible(resolved, environment, where);
-  return checkInputs(resolved.schema, 'serviceInputType', inputs, where);
+  return checkInputs(resolved.schema, 'serviceInputType', entry.spec, where);
 }
 
 function checkCompatible(resolved: ResolvedTemplateVersion, environment: EnvironmentRecord, where: string): void {
@@ -480,7 +480,7 @@ export const serviceOperations: OperationTable = {
     checkPipelineParameters(ctx, input, resolved, document);
     const entries = instanceEntries(document);
     checkInstanceCount(entries.length, input.name);
-    const plans = entries.map(entry => ({ entry, inputs: planInstance(ctx, resolved, entry, entry.spec) }));
+    const plans = entries.map(entry => ({ entry, inputs: planInstance(ctx, resolved, entry) }));
     const pipelineInputs = hasPipeline(resolved) ? checkInputs(resolved.schema, 'pipelineInputType', document.pipeline, 'spec: pipeline') : undefined;
     const now = ctx.clock.now();
     const service: ServiceRecord = {
@@ -576,7 +576,7 @@ export const serviceOperations: OperationTable = {
       }
       const resolved = added.length
         ? resolveTemplateVersion(ctx, 'SERVICE', service.templateName, service.templateMajorVersion, service.templateMinorVersion) : undefined;
-      const plans = added.map(entry => ({ entry, inputs: planInstance(ctx, resolved!, entry, entry.spec) }));
+      const plans = added.map(entry => ({ entry, inputs: planInstance(ctx, resolved!, entry) }));
       if (plans.length || removed.length) {
         for (const { entry, inputs } of plans) {
           addInstance(ctx, service, entry, resolved!, inputs);
@@ -675,7 +675,7 @@ export const serviceOperations: OperationTable = {
     }
     const resolved = resolveTemplateVersion(ctx, 'SERVICE', service.templateName,
       input.templateMajorVersion ?? service.templateMajorVersion, input.templateMinorVersion);
-    const instance = addInstance(ctx, service, entry, resolved, planInstance(ctx, resolved, entry, entry.spec), input.tags);
+    const instance = addInstance(ctx, service, entry, resolved, planInstance(ctx, resolved, entry), input.tags);
     instance.lastClientRequestToken = input.clientToken;
     rememberClientToken(ctx, 'CreateServiceInstance', input, instance.arn);
     return { serviceInstance: instanceOutput(ctx.state, instance) };
