@@ -10,7 +10,7 @@ import {
   ListEnvironmentOutputsCommand, ProtonClient, RepositoryProvider, UpdateEnvironmentCommand,
 } from '@aws-sdk/client-proton';
 import {
-  DONE, isBusy, listOf, outputData, pending, Progress, readTags, sameVersion, syncTags, Tag, TemplateVersion, versionMove, whenFree,
+  DONE, isBusy, outputData, pending, Progress, readTags, sameVersion, syncTags, Tag, TemplateVersion, versionMove, whenFree,
 } from './workload';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from '../../src/private/properties';
 import { environmentInputs, renderEnvironmentSpec, sameInputs, SpecInputs } from '../../src/private/spec';
@@ -176,13 +176,12 @@ async function advance(
   return syncTags(client, environment.arn!, desired.tags, previous?.tags ?? []);
 }
 
-async function data(client: ProtonClient, desired: DesiredEnvironment): Promise<{ [attribute: string]: string }> {
-  if (desired.outputAttributes.length === 0) return {};
-  const outputs = (await client.send(new ListEnvironmentOutputsCommand({ environmentName: desired.name }))).outputs ?? [];
-  const values = new Map(outputs.map(o => [OutputAttributes.ENVIRONMENT + o.key, o.valueString ?? '']));
-  return outputData(desired.outputAttributes, values, attribute =>
-    `${what(desired.name)} has no output '${attribute.slice(OutputAttributes.ENVIRONMENT.length)}' `
-    + `(its outputs: ${listOf(outputs.map(o => o.key!))})`);
+function data(client: ProtonClient, desired: DesiredEnvironment): Promise<{ [attribute: string]: string }> {
+  return outputData(desired.outputAttributes, () => ({
+    prefix: OutputAttributes.ENVIRONMENT,
+    owner: what(desired.name),
+    list: async () => (await client.send(new ListEnvironmentOutputsCommand({ environmentName: desired.name }))).outputs ?? [],
+  }));
 }
 
 /**
@@ -214,13 +213,16 @@ async function advanceDeletion(client: ProtonClient, name: string, retryFailed: 
         return pending(`waiting for the deployment of ${what(name)} to finish before deleting it (${errorName(error)})`);
       }
   }
-  return whenFree(`deleting ${what(name)}`, async () => {
-    try {
-      await client.send(new DeleteEnvironmentCommand({ name }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  });
+  try {
+    await client.send(new DeleteEnvironmentCommand({ name }));
+    return pending(`deleting ${what(name)}`);
+  } catch (error) {
+    if (isNotFound(error)) return DONE;
+    // Nothing is deploying (checked above): the conflict is a service instance or component in the environment,
+    // which waiting does not remove.
+    if (isConflict(error)) throw new Error(`${what(name)} can't be deleted: ${(error as Error).message}`);
+    throw error;
+  }
 }
 
 function report(event: OnEventRequest, progress: Progress): void {

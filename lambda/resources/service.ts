@@ -8,9 +8,9 @@
  * so a re-delivered event or a repeated poll never deploys twice.
  */
 import {
-  CancelServiceInstanceDeploymentCommand, CancelServicePipelineDeploymentCommand, CreateServiceCommand, CreateServiceInstanceCommand, DeleteServiceCommand,
-  GetServiceCommand, GetServiceInstanceCommand, ListServiceInstanceOutputsCommand, ListServicePipelineOutputsCommand, ProtonClient,
-  Service, ServiceInstance, UpdateServiceCommand, UpdateServiceInstanceCommand, UpdateServicePipelineCommand,
+  CancelServiceInstanceDeploymentCommand, CancelServicePipelineDeploymentCommand, CreateServiceCommand, CreateServiceInstanceCommand,
+  DeleteServiceCommand, GetServiceCommand, GetServiceInstanceCommand, ListServiceInstanceOutputsCommand, ListServicePipelineOutputsCommand,
+  ProtonClient, Service, ServiceInstance, UpdateServiceCommand, UpdateServiceInstanceCommand, UpdateServicePipelineCommand,
 } from '@aws-sdk/client-proton';
 import {
   DONE, isBusy, listOf, outputData, pending, Progress, readTags, sameVersion, syncTags, Tag, TemplateVersion, versionMove, whenFree,
@@ -277,24 +277,28 @@ async function advancePipeline(client: ProtonClient, service: Service, desired: 
   return DONE;
 }
 
-async function data(client: ProtonClient, desired: DesiredService): Promise<{ [attribute: string]: string }> {
-  const values = new Map<string, string>();
-  const available = new Map<string, string[]>();
-  const instancePrefix = /^Instances\.([^.]+)\.Outputs\./;
-  const sources = new Set(desired.outputAttributes.map(a => a.match(instancePrefix)?.[1] ?? (a.startsWith(OutputAttributes.PIPELINE) ? '' : undefined)));
-  for (const instance of sources) {
-    if (instance === undefined) continue;
-    const prefix = instance === '' ? OutputAttributes.PIPELINE : OutputAttributes.instance(instance);
-    const outputs = instance === ''
-      ? (await client.send(new ListServicePipelineOutputsCommand({ serviceName: desired.name }))).outputs ?? []
-      : (await client.send(new ListServiceInstanceOutputsCommand({ serviceName: desired.name, serviceInstanceName: instance }))).outputs ?? [];
-    for (const output of outputs) values.set(prefix + output.key, output.valueString ?? '');
-    available.set(prefix, outputs.map(o => o.key!));
-  }
-  return outputData(desired.outputAttributes, values, attribute => {
-    const prefix = attribute.match(instancePrefix)?.[0] ?? OutputAttributes.PIPELINE;
-    const owner = prefix === OutputAttributes.PIPELINE ? `the pipeline of ${what(desired.name)}` : instanceWhat(desired.name, attribute.match(instancePrefix)![1]);
-    return `${owner} has no output '${attribute.slice(prefix.length)}' (its outputs: ${listOf(available.get(prefix) ?? [])})`;
+const INSTANCE_OUTPUT = /^Instances\.([^.]+)\.Outputs\./;
+
+function data(client: ProtonClient, desired: DesiredService): Promise<{ [attribute: string]: string }> {
+  const serviceName = desired.name;
+  return outputData(desired.outputAttributes, attribute => {
+    if (attribute.startsWith(OutputAttributes.PIPELINE)) {
+      return {
+        prefix: OutputAttributes.PIPELINE,
+        owner: `the pipeline of ${what(serviceName)}`,
+        list: async () => (await client.send(new ListServicePipelineOutputsCommand({ serviceName }))).outputs ?? [],
+      };
+    }
+    const instance = attribute.match(INSTANCE_OUTPUT)?.[1];
+    if (instance === undefined) {
+      throw new Error(`${ResourceTypes.SERVICE} property ${ServiceProperties.OUTPUT_KEYS}: ${JSON.stringify(attribute)} is not an output attribute `
+        + `(${OutputAttributes.instance('<instance>')}<key> or ${OutputAttributes.PIPELINE}<key>)`);
+    }
+    return {
+      prefix: OutputAttributes.instance(instance),
+      owner: instanceWhat(serviceName, instance),
+      list: async () => (await client.send(new ListServiceInstanceOutputsCommand({ serviceName, serviceInstanceName: instance }))).outputs ?? [],
+    };
   });
 }
 

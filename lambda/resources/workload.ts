@@ -2,7 +2,7 @@
  * What the environment and service handlers share: template version moves, tags, outputs returned as Data, and the
  * "one step at a time" convention of their isComplete phase.
  */
-import { ListTagsForResourceCommand, ProtonClient, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
+import { ListTagsForResourceCommand, Output, ProtonClient, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
 import { isConflict } from '../shared/errors';
 import { PropertyReader } from '../shared/properties';
 
@@ -107,23 +107,36 @@ export async function syncTags(client: ProtonClient, arn: string, desired: Tag[]
  */
 export const DATA_LIMIT_BYTES = 3500;
 
+/** Where output attributes with a prefix get their values: the resource that has the outputs. */
+export interface OutputSource {
+  /** `Outputs.`, `Instances.<name>.Outputs.` or `Pipeline.Outputs.` */
+  readonly prefix: string;
+  /** The resource, for messages ("environment 'prod'"). */
+  readonly owner: string;
+  list(): Promise<Output[]>;
+}
+
 /**
- * The Data of a finished resource: the value of each output attribute the app reads.
+ * The Data of a finished resource: the value of each output attribute the app reads, each source listed once.
  *
- * @param values output values by attribute name
- * @param describe why an attribute has no value ("environment 'prod' has no output 'VpcId' (outputs: ...)")
  * @throws when an attribute has no value, or when the values do not fit in CloudFormation's response
  */
-export function outputData(
-  attributes: string[], values: Map<string, string>, describe: (attribute: string) => string,
-): { [attribute: string]: string } {
+export async function outputData(attributes: string[], sourceOf: (attribute: string) => OutputSource): Promise<{ [attribute: string]: string }> {
+  const listed = new Map<string, Output[]>();
   const data: { [attribute: string]: string } = {};
   for (const attribute of attributes) {
-    const value = values.get(attribute);
-    if (value === undefined) {
-      throw new Error(describe(attribute));
+    const source = sourceOf(attribute);
+    let outputs = listed.get(source.prefix);
+    if (!outputs) {
+      outputs = await source.list();
+      listed.set(source.prefix, outputs);
     }
-    data[attribute] = value;
+    const key = attribute.slice(source.prefix.length);
+    const output = outputs.find(o => o.key === key);
+    if (!output) {
+      throw new Error(`${source.owner} has no output '${key}' (its outputs: ${listOf(outputs.map(o => o.key!))})`);
+    }
+    data[attribute] = output.valueString ?? '';
   }
   const size = Buffer.byteLength(JSON.stringify(data));
   if (size > DATA_LIMIT_BYTES) {

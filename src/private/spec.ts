@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify } from 'yaml';
 
 /** Proton's limit on a spec document (`SpecContents`). */
-export const SPEC_MAX_LENGTH = 51200;
+const SPEC_MAX_LENGTH = 51200;
 
 /** Proton's `ResourceName` rule (environment, service and instance names). */
 const RESOURCE_NAME = /^[0-9A-Za-z]+[0-9A-Za-z_-]*$/;
@@ -46,16 +46,16 @@ export function renderServiceSpec(parts: ServiceSpecParts): string {
   });
 }
 
-function render(document: object): string {
+function render(document: { readonly proton: string; readonly [section: string]: unknown }): string {
   const text = stringify(document);
   if (text.length > SPEC_MAX_LENGTH) {
-    throw new Error(`the spec is ${text.length} characters long; Proton accepts at most ${SPEC_MAX_LENGTH}`);
+    throw new Error(`the ${document.proton} is ${text.length} characters long as YAML; Proton accepts at most ${SPEC_MAX_LENGTH}`);
   }
   return text;
 }
 
 /** A spec document as Proton returns it (re-serialised YAML), parsed; an empty object for an absent spec. */
-export function parseSpec(text: string | undefined): any {
+function parseSpec(text: string | undefined): any {
   return text ? parseYaml(text) ?? {} : {};
 }
 

@@ -1,0 +1,68 @@
+import { Resource, Stack, aws_iam as iam } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { ProvisioningRepository } from './environment';
+import { ACCOUNT_SETTINGS_RESOURCE_TYPE, AccountSettingsProperties } from './private/properties';
+import { ProtonProvider } from './private/provider';
+import { definedProperties } from './private/workload';
+
+/**
+ * Properties of the account's Proton settings.
+ */
+export interface AccountSettingsProps {
+  /**
+   * The role Proton uses to provision AWS-managed service pipelines.
+   *
+   * @default - unchanged
+   */
+  readonly pipelineServiceRole?: iam.IRole;
+
+  /**
+   * The role Proton passes to CodeBuild for pipelines with CodeBuild provisioning.
+   *
+   * @default - unchanged
+   */
+  readonly pipelineCodebuildRole?: iam.IRole;
+
+  /**
+   * The repository where Proton opens pull requests for self-managed pipelines.
+   *
+   * @default - unchanged
+   */
+  readonly pipelineProvisioningRepository?: ProvisioningRepository;
+}
+
+/**
+ * Defines the account's Proton settings for service pipelines, in this stack's account and region.
+ *
+ * A service whose template has a pipeline needs them: make it depend on this construct
+ * (`service.node.addDependency(settings)`). The settings are account-wide: define them once per account and region.
+ * Deleting this construct restores the values that were in place before it was created.
+ *
+ * @resource Custom::ProtonAccountSettings
+ */
+export class AccountSettings extends Resource {
+  constructor(scope: Construct, id: string, props: AccountSettingsProps) {
+    super(scope, id);
+    if (!props.pipelineServiceRole && !props.pipelineCodebuildRole && !props.pipelineProvisioningRepository) {
+      throw new Error(`${this.node.path}: give at least one of pipelineServiceRole, pipelineCodebuildRole, pipelineProvisioningRepository`);
+    }
+    const provider = ProtonProvider.of(this);
+    provider.customResource(this, 'Resource', {
+      resourceType: ACCOUNT_SETTINGS_RESOURCE_TYPE,
+      properties: definedProperties({
+        [AccountSettingsProperties.PIPELINE_SERVICE_ROLE_ARN]: props.pipelineServiceRole?.roleArn,
+        [AccountSettingsProperties.PIPELINE_CODEBUILD_ROLE_ARN]: props.pipelineCodebuildRole?.roleArn,
+        [AccountSettingsProperties.PIPELINE_PROVISIONING_REPOSITORY]: props.pipelineProvisioningRepository
+          ? Stack.of(this).toJsonString(props.pipelineProvisioningRepository) : undefined,
+      }),
+    });
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['proton:GetAccountSettings', 'proton:UpdateAccountSettings'],
+      // Account settings are an account-wide singleton with no ARN of their own.
+      resources: ['*'],
+    }));
+    for (const role of [props.pipelineServiceRole, props.pipelineCodebuildRole]) {
+      role?.grantPassRole(provider.role);
+    }
+  }
+}

@@ -1,0 +1,272 @@
+import {
+  ArnFormat, CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token, aws_iam as iam,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { IEnvironmentTemplateVersion } from './environment-template-version';
+import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
+import { ProtonProvider } from './private/provider';
+import { checkDescription, checkResourceName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs } from './private/workload';
+
+/**
+ * A Proton environment.
+ */
+export interface IEnvironment extends IResource {
+  /**
+   * The environment's name.
+   *
+   * @attribute
+   */
+  readonly environmentName: string;
+
+  /**
+   * The environment's ARN.
+   *
+   * @attribute
+   */
+  readonly environmentArn: string;
+
+  /**
+   * The template version the environment is deployed with, when this app defines it.
+   *
+   * @default - unknown: the environment is imported
+   */
+  readonly templateVersion?: IEnvironmentTemplateVersion;
+}
+
+/**
+ * The Git providers Proton connects to.
+ */
+export enum RepositoryProvider {
+  /** GitHub. */
+  GITHUB = 'GITHUB',
+  /** GitHub Enterprise. */
+  GITHUB_ENTERPRISE = 'GITHUB_ENTERPRISE',
+  /** Bitbucket. */
+  BITBUCKET = 'BITBUCKET',
+}
+
+/**
+ * A repository branch registered with Proton, where Proton opens pull requests for self-managed provisioning.
+ */
+export interface ProvisioningRepository {
+  /** The repository's provider. */
+  readonly provider: RepositoryProvider;
+  /** The repository's name, `owner/repository`. */
+  readonly name: string;
+  /** The branch. */
+  readonly branch: string;
+}
+
+/**
+ * Properties of an environment.
+ *
+ * Choose at most one provisioning mode: `protonServiceRole` (Proton deploys with CloudFormation),
+ * `environmentAccountConnectionId` (Proton deploys in another account), `provisioningRepository` (self-managed: Proton
+ * opens pull requests) or `codebuildRole` (CodeBuild provisioning). Environments of CUSTOMER_MANAGED templates need none.
+ */
+export interface EnvironmentProps {
+  /**
+   * The environment's name.
+   *
+   * @default - a valid name, unique in the app, derived from the construct path
+   */
+  readonly environmentName?: string;
+
+  /**
+   * The environment template version to deploy.
+   */
+  readonly templateVersion: IEnvironmentTemplateVersion;
+
+  /**
+   * The inputs of the environment spec (`spec:` of `proton: EnvironmentSpec`), validated against the template
+   * version's schema when the app defines its bundle. Values may be tokens.
+   *
+   * @default - no inputs: the schema's defaults
+   */
+  readonly spec?: { [key: string]: any };
+
+  /**
+   * The environment's description.
+   *
+   * @default - none
+   */
+  readonly description?: string;
+
+  /**
+   * The role Proton assumes to deploy the environment's infrastructure with CloudFormation.
+   *
+   * @default - none
+   */
+  readonly protonServiceRole?: iam.IRole;
+
+  /**
+   * The ID of the environment account connection through which Proton deploys the environment in another account.
+   *
+   * @default - none
+   */
+  readonly environmentAccountConnectionId?: string;
+
+  /**
+   * The repository where Proton opens pull requests for self-managed provisioning.
+   *
+   * @default - none
+   */
+  readonly provisioningRepository?: ProvisioningRepository;
+
+  /**
+   * The role Proton passes to CodeBuild for CodeBuild provisioning.
+   *
+   * @default - none
+   */
+  readonly codebuildRole?: iam.IRole;
+
+  /**
+   * The role Proton uses to deploy directly defined components in this environment.
+   *
+   * @default - none: components can't be attached
+   */
+  readonly componentRole?: iam.IRole;
+
+  /**
+   * What happens to the environment when it leaves the stack.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+abstract class EnvironmentBase extends Resource implements IEnvironment {
+  public abstract readonly environmentName: string;
+  public abstract readonly environmentArn: string;
+  public abstract readonly templateVersion?: IEnvironmentTemplateVersion;
+}
+
+const EAC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const REPOSITORY_NAME = /^[A-Za-z0-9_.-].*\/[A-Za-z0-9_.-].*$/;
+
+/**
+ * Defines a Proton environment, deployed from an environment template version.
+ *
+ * CloudFormation waits for each deployment to succeed. A spec change redeploys the environment, and a new template
+ * version upgrades it (a minor within its major, or a higher major).
+ *
+ * @resource Custom::ProtonEnvironment
+ */
+export class Environment extends EnvironmentBase implements ITaggable {
+  /**
+   * Imports an environment by name.
+   */
+  public static fromEnvironmentName(scope: Construct, id: string, environmentName: string): IEnvironment {
+    class Import extends EnvironmentBase {
+      public readonly environmentName = environmentName;
+      public readonly environmentArn = environmentArn(this, environmentName);
+      public readonly templateVersion = undefined;
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly environmentName: string;
+  public readonly environmentArn: string;
+  public readonly templateVersion?: IEnvironmentTemplateVersion;
+
+  /** Tags applied to the Proton environment. */
+  public readonly tags: TagManager;
+
+  private readonly resource: CustomResource;
+  private readonly outputKeys = new OutputKeys();
+
+  constructor(scope: Construct, id: string, props: EnvironmentProps) {
+    super(scope, id);
+    const name = props.environmentName ?? generateResourceName(this);
+    checkResourceName(this, 'environmentName', name);
+    checkDescription(this, props.description);
+    checkProvisioning(this, props);
+    this.templateVersion = props.templateVersion;
+    this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.ENVIRONMENT);
+
+    const schema = props.templateVersion.bundle?._schema;
+    let inputs = props.spec ?? {};
+    if (schema) {
+      if (!schema.environmentInputType) {
+        throw new Error(`${this.node.path}: templateVersion's bundle declares no environment_input_type: it is not an environment template`);
+      }
+      inputs = validateSpecInputs(this, 'spec', schema, schema.environmentInputType, inputs);
+    }
+
+    const stack = Stack.of(this);
+    const provider = ProtonProvider.of(this);
+    this.resource = provider.customResource(this, 'Resource', {
+      resourceType: ResourceTypes.ENVIRONMENT,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+      properties: definedProperties({
+        [EnvironmentProperties.ENVIRONMENT_NAME]: name,
+        [EnvironmentProperties.TEMPLATE_NAME]: props.templateVersion.template.environmentTemplateName,
+        [EnvironmentProperties.TEMPLATE_MAJOR_VERSION]: props.templateVersion.majorVersion,
+        [EnvironmentProperties.TEMPLATE_MINOR_VERSION]: props.templateVersion.minorVersion,
+        [EnvironmentProperties.SPEC]: stack.toJsonString(inputs),
+        [EnvironmentProperties.DESCRIPTION]: props.description,
+        [EnvironmentProperties.PROTON_SERVICE_ROLE_ARN]: props.protonServiceRole?.roleArn,
+        [EnvironmentProperties.ENVIRONMENT_ACCOUNT_CONNECTION_ID]: props.environmentAccountConnectionId,
+        [EnvironmentProperties.PROVISIONING_REPOSITORY]: props.provisioningRepository
+          ? stack.toJsonString(props.provisioningRepository) : undefined,
+        [EnvironmentProperties.CODEBUILD_ROLE_ARN]: props.codebuildRole?.roleArn,
+        [EnvironmentProperties.COMPONENT_ROLE_ARN]: props.componentRole?.roleArn,
+        [EnvironmentProperties.TAGS]: Lazy.string({ produce: () => renderTags(this, this.tags) }),
+        [EnvironmentProperties.OUTPUT_KEYS]: Lazy.string({ produce: () => this.outputKeys.render() }),
+      }),
+    });
+    // The physical id is the name: referencing it makes dependents (services) wait for the environment.
+    this.environmentName = this.resource.ref;
+    this.environmentArn = environmentArn(this, this.environmentName);
+
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: [
+        'proton:CreateEnvironment', 'proton:GetEnvironment', 'proton:UpdateEnvironment', 'proton:DeleteEnvironment',
+        'proton:CancelEnvironmentDeployment', 'proton:ListEnvironmentOutputs',
+        'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
+      ],
+      resources: [environmentArn(this, name)],
+    }));
+    for (const role of [props.protonServiceRole, props.codebuildRole, props.componentRole]) {
+      role?.grantPassRole(provider.role);
+    }
+  }
+
+  /**
+   * An output of the environment's infrastructure (a token resolved at deploy time).
+   *
+   * The outputs read through this method are returned to CloudFormation, whose response is limited to 4 KB:
+   * the deployment fails, naming them, if they do not fit.
+   *
+   * @param key the output's name in the environment's infrastructure template
+   */
+  public getOutput(key: string): string {
+    return this.resource.getAttString(this.outputKeys.add(this, key, OutputAttributes.ENVIRONMENT));
+  }
+}
+
+function environmentArn(scope: Construct, name: string): string {
+  return Stack.of(scope).formatArn({ service: 'proton', resource: 'environment', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+}
+
+function checkProvisioning(scope: Construct, props: EnvironmentProps): void {
+  const modes = (['protonServiceRole', 'environmentAccountConnectionId', 'provisioningRepository', 'codebuildRole'] as const)
+    .filter(mode => props[mode] !== undefined);
+  if (modes.length > 1) {
+    throw new Error(`${scope.node.path}: ${modes.join(' and ')} are different provisioning modes; give at most one `
+      + '(protonServiceRole, environmentAccountConnectionId, provisioningRepository or codebuildRole)');
+  }
+  const eac = props.environmentAccountConnectionId;
+  if (eac !== undefined && !Token.isUnresolved(eac) && !EAC_ID.test(eac)) {
+    throw new Error(`${scope.node.path}: environmentAccountConnectionId "${eac}" is not an environment account connection ID (a lowercase UUID)`);
+  }
+  const repository = props.provisioningRepository;
+  if (repository) {
+    if (!Token.isUnresolved(repository.name) && !REPOSITORY_NAME.test(repository.name)) {
+      throw new Error(`${scope.node.path}: provisioningRepository.name "${repository.name}" must be "owner/repository"`);
+    }
+    if (!Token.isUnresolved(repository.branch) && (repository.branch.length < 1 || repository.branch.length > 200)) {
+      throw new Error(`${scope.node.path}: provisioningRepository.branch "${repository.branch}" must be 1 to 200 characters long`);
+    }
+  }
+}

@@ -1,0 +1,323 @@
+import { ArnFormat, CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token, aws_iam as iam } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { IEnvironment } from './environment';
+import { Provisioning } from './environment-template';
+import { OutputAttributes, ResourceTypes, ServiceProperties } from './private/properties';
+import { ProtonProvider } from './private/provider';
+import { TemplateSchema } from './private/schema';
+import { SpecInputs } from './private/spec';
+import {
+  checkDescription, checkResourceName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
+} from './private/workload';
+import { IServiceTemplateVersion } from './service-template-version';
+
+/**
+ * A Proton service.
+ */
+export interface IService extends IResource {
+  /**
+   * The service's name.
+   *
+   * @attribute
+   */
+  readonly serviceName: string;
+
+  /**
+   * The service's ARN.
+   *
+   * @attribute
+   */
+  readonly serviceArn: string;
+}
+
+/**
+ * One instance of a service: the service template's instance infrastructure, deployed into an environment.
+ */
+export interface ServiceInstanceOptions {
+  /**
+   * The instance's name, unique within the service.
+   */
+  readonly instanceName: string;
+
+  /**
+   * The environment the instance is deployed into. Its environment template and major version must be among the
+   * service template version's compatible environment templates.
+   */
+  readonly environment: IEnvironment;
+
+  /**
+   * The instance's inputs (`spec:` of the instance in `proton: ServiceSpec`), validated against the template
+   * version's schema when the app defines its bundle. Values may be tokens.
+   *
+   * @default - no inputs: the schema's defaults
+   */
+  readonly spec?: { [key: string]: any };
+}
+
+/**
+ * The source code repository a service pipeline builds from.
+ */
+export interface ServiceRepository {
+  /** The ARN of the CodeStar (CodeConnections) connection to the repository's provider. */
+  readonly connectionArn: string;
+  /** The repository's ID at its provider, for example `owner/repository`. */
+  readonly repositoryId: string;
+  /** The branch the pipeline builds. */
+  readonly branchName: string;
+}
+
+/**
+ * Properties of a service.
+ */
+export interface ServiceProps {
+  /**
+   * The service's name.
+   *
+   * @default - a valid name, unique in the app, derived from the construct path
+   */
+  readonly serviceName?: string;
+
+  /**
+   * The service template version every instance and the pipeline are deployed with.
+   */
+  readonly templateVersion: IServiceTemplateVersion;
+
+  /**
+   * The service's instances; at least one.
+   */
+  readonly instances: ServiceInstanceOptions[];
+
+  /**
+   * The pipeline's inputs (`pipeline:` of `proton: ServiceSpec`). Required when the service template has a pipeline,
+   * and not allowed otherwise. Values may be tokens.
+   *
+   * @default - no pipeline
+   */
+  readonly pipelineSpec?: { [key: string]: any };
+
+  /**
+   * The repository the pipeline builds from. Required with `pipelineSpec`, not allowed without it.
+   *
+   * @default - no pipeline
+   */
+  readonly repository?: ServiceRepository;
+
+  /**
+   * The service's description.
+   *
+   * @default - none
+   */
+  readonly description?: string;
+
+  /**
+   * What happens to the service (its instances and pipeline) when it leaves the stack.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+abstract class ServiceBase extends Resource implements IService {
+  public abstract readonly serviceName: string;
+  public abstract readonly serviceArn: string;
+}
+
+/**
+ * Defines a Proton service: its instances, each in an environment, and its pipeline when the template has one.
+ *
+ * CloudFormation waits for the service, every instance and the pipeline to deploy. Adding or removing instances
+ * updates the service; a changed instance spec, pipeline spec or template version redeploys just what changed.
+ *
+ * @resource Custom::ProtonService
+ */
+export class Service extends ServiceBase implements ITaggable {
+  /**
+   * Imports a service by name.
+   */
+  public static fromServiceName(scope: Construct, id: string, serviceName: string): IService {
+    class Import extends ServiceBase {
+      public readonly serviceName = serviceName;
+      public readonly serviceArn = serviceArn(this, serviceName);
+    }
+    return new Import(scope, id);
+  }
+
+  public readonly serviceName: string;
+  public readonly serviceArn: string;
+
+  /** Tags applied to the Proton service. */
+  public readonly tags: TagManager;
+
+  private readonly resource: CustomResource;
+  private readonly outputKeys = new OutputKeys();
+  private readonly instanceNames: string[];
+  private readonly hasPipeline: boolean;
+
+  constructor(scope: Construct, id: string, props: ServiceProps) {
+    super(scope, id);
+    const name = props.serviceName ?? generateResourceName(this);
+    checkResourceName(this, 'serviceName', name);
+    checkDescription(this, props.description);
+    this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.SERVICE);
+
+    const schema = props.templateVersion.bundle?._schema;
+    if (schema && !schema.serviceInputType) {
+      throw new Error(`${this.node.path}: templateVersion's bundle declares no service_input_type: it is not a service template`);
+    }
+    this.instanceNames = checkInstances(this, props);
+    this.hasPipeline = checkPipeline(this, props, schema);
+    const instances = props.instances.map((instance, i) => ({
+      name: instance.instanceName,
+      environment: instance.environment.environmentName,
+      spec: schema ? validateSpecInputs(this, `instances[${i}].spec`, schema, schema.serviceInputType!, instance.spec) : instance.spec ?? {},
+    }));
+    let pipelineSpec: SpecInputs | undefined = props.pipelineSpec;
+    if (schema?.pipelineInputType && pipelineSpec) {
+      pipelineSpec = validateSpecInputs(this, 'pipelineSpec', schema, schema.pipelineInputType, pipelineSpec);
+    }
+
+    const stack = Stack.of(this);
+    const provider = ProtonProvider.of(this);
+    this.resource = provider.customResource(this, 'Resource', {
+      resourceType: ResourceTypes.SERVICE,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+      properties: definedProperties({
+        [ServiceProperties.SERVICE_NAME]: name,
+        [ServiceProperties.TEMPLATE_NAME]: props.templateVersion.template.serviceTemplateName,
+        [ServiceProperties.TEMPLATE_MAJOR_VERSION]: props.templateVersion.majorVersion,
+        [ServiceProperties.TEMPLATE_MINOR_VERSION]: props.templateVersion.minorVersion,
+        [ServiceProperties.INSTANCES]: stack.toJsonString(instances),
+        [ServiceProperties.PIPELINE_SPEC]: pipelineSpec ? stack.toJsonString(pipelineSpec) : undefined,
+        [ServiceProperties.REPOSITORY_CONNECTION_ARN]: props.repository?.connectionArn,
+        [ServiceProperties.REPOSITORY_ID]: props.repository?.repositoryId,
+        [ServiceProperties.BRANCH_NAME]: props.repository?.branchName,
+        [ServiceProperties.DESCRIPTION]: props.description,
+        [ServiceProperties.TAGS]: Lazy.string({ produce: () => renderTags(this, this.tags) }),
+        [ServiceProperties.OUTPUT_KEYS]: Lazy.string({ produce: () => this.outputKeys.render() }),
+      }),
+    });
+    // The physical id is the name.
+    this.serviceName = this.resource.ref;
+    this.serviceArn = serviceArn(this, this.serviceName);
+
+    const arn = serviceArn(this, name);
+    provider.addToRolePolicy(new iam.PolicyStatement({
+      actions: [
+        'proton:CreateService', 'proton:GetService', 'proton:UpdateService', 'proton:DeleteService',
+        'proton:UpdateServicePipeline', 'proton:CancelServicePipelineDeployment', 'proton:ListServicePipelineOutputs',
+        'proton:CreateServiceInstance', 'proton:GetServiceInstance', 'proton:UpdateServiceInstance', 'proton:CancelServiceInstanceDeployment',
+        'proton:ListServiceInstanceOutputs',
+        'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
+      ],
+      resources: [arn, `${arn}/pipeline`, `${arn}/service-instance/*`],
+    }));
+    if (props.repository) {
+      // CreateService hands the connection to Proton's pipeline.
+      provider.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['codestar-connections:PassConnection', 'codeconnections:PassConnection'],
+        resources: [props.repository.connectionArn],
+      }));
+    }
+  }
+
+  /**
+   * An output of one instance's infrastructure (a token resolved at deploy time).
+   *
+   * The outputs read through `getInstanceOutput` and `getPipelineOutput` are returned to CloudFormation, whose response
+   * is limited to 4 KB: the deployment fails, naming them, if they do not fit.
+   *
+   * @param instanceName one of the service's instances
+   * @param key the output's name in the instance infrastructure template
+   */
+  public getInstanceOutput(instanceName: string, key: string): string {
+    if (!this.instanceNames.includes(instanceName)) {
+      throw new Error(`${this.node.path}: getInstanceOutput: "${instanceName}" is not an instance of this service (instances: ${this.instanceNames.join(', ')})`);
+    }
+    return this.resource.getAttString(this.outputKeys.add(this, key, OutputAttributes.instance(instanceName)));
+  }
+
+  /**
+   * An output of the pipeline's infrastructure (a token resolved at deploy time).
+   *
+   * @param key the output's name in the pipeline infrastructure template
+   */
+  public getPipelineOutput(key: string): string {
+    if (!this.hasPipeline) {
+      throw new Error(`${this.node.path}: getPipelineOutput: the service has no pipeline`);
+    }
+    return this.resource.getAttString(this.outputKeys.add(this, key, OutputAttributes.PIPELINE));
+  }
+}
+
+function serviceArn(scope: Construct, name: string): string {
+  return Stack.of(scope).formatArn({ service: 'proton', resource: 'service', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+}
+
+/** Checks instance names and environment compatibility; returns the instance names. */
+function checkInstances(scope: Construct, props: ServiceProps): string[] {
+  const path = scope.node.path;
+  if (props.instances.length === 0) {
+    throw new Error(`${path}: instances is empty; a service needs at least one instance`);
+  }
+  const names: string[] = [];
+  props.instances.forEach((instance, i) => {
+    const name = instance.instanceName;
+    checkResourceName(scope, `instances[${i}].instanceName`, name);
+    if (Token.isUnresolved(name)) {
+      throw new Error(`${path}: instances[${i}].instanceName must be a literal string, not a token`);
+    }
+    if (names.includes(name)) {
+      throw new Error(`${path}: instances[${i}].instanceName "${name}" is used by another instance; instance names must be unique in a service`);
+    }
+    names.push(name);
+    checkCompatible(scope, props.templateVersion, instance, i);
+  });
+  return names;
+}
+
+/** When both versions are known at synth, the instance's environment template and major must be compatible. */
+function checkCompatible(scope: Construct, version: IServiceTemplateVersion, instance: ServiceInstanceOptions, index: number): void {
+  const environmentVersion = instance.environment.templateVersion;
+  const compatible = version.compatibleEnvironmentTemplates;
+  if (!environmentVersion) return;
+  const template = environmentVersion.template;
+  const major = environmentVersion.majorVersion;
+  if (Token.isUnresolved(major)) return;
+  const sameTemplate = (other: typeof template) => other === template
+    || (!Token.isUnresolved(other.environmentTemplateName) && other.environmentTemplateName === template.environmentTemplateName);
+  if (compatible.some(c => sameTemplate(c.template) && c.majorVersion === major)) return;
+  if (compatible.some(c => Token.isUnresolved(c.majorVersion))) return;
+  const allowed = compatible.map(c => `${describeTemplate(c.template)}:${c.majorVersion}`).join(', ');
+  throw new Error(`${scope.node.path}: instances[${index}] ("${instance.instanceName}") is in environment ${instance.environment.node.path}, `
+    + `whose template ${describeTemplate(template)}:${major} is not compatible with the service template version (compatible: ${allowed})`);
+}
+
+function describeTemplate(template: { readonly environmentTemplateName: string; readonly node: { readonly path: string } }): string {
+  return Token.isUnresolved(template.environmentTemplateName) ? template.node.path : template.environmentTemplateName;
+}
+
+/** Pipeline spec and repository come together, and only when the template has a pipeline; returns whether it does. */
+function checkPipeline(scope: Construct, props: ServiceProps, schema: TemplateSchema | undefined): boolean {
+  const path = scope.node.path;
+  const given = props.pipelineSpec !== undefined;
+  if (props.templateVersion.template.pipelineProvisioning === Provisioning.CUSTOMER_MANAGED && given) {
+    throw new Error(`${path}: pipelineSpec is given, but the service template's pipeline is CUSTOMER_MANAGED: Proton runs no pipeline for it`);
+  }
+  if (schema) {
+    const pipelineType = schema.pipelineInputType;
+    if (pipelineType && !given) {
+      throw new Error(`${path}: the service template has a pipeline (pipeline_input_type ${pipelineType}): give pipelineSpec `
+        + '({} for the schema\'s defaults) and repository');
+    }
+    if (!pipelineType && given) {
+      throw new Error(`${path}: pipelineSpec is given, but the service template has no pipeline (its schema declares no pipeline_input_type)`);
+    }
+  }
+  if (given && !props.repository) {
+    throw new Error(`${path}: pipelineSpec needs repository (connectionArn, repositoryId, branchName): the pipeline builds from it`);
+  }
+  if (!given && props.repository) {
+    throw new Error(`${path}: repository is given without pipelineSpec; a repository is only for a service template with a pipeline`);
+  }
+  return given;
+}
