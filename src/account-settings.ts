@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ProvisioningRepository } from './environment';
 import { ACCOUNT_SETTINGS_RESOURCE_TYPE, AccountSettingsProperties } from './private/properties';
 import { ProtonProvider } from './private/provider';
-import { definedProperties } from './private/workload';
+import { definedProperties, orderPipelinesAfterAccountSettings } from './private/workload';
 
 /**
  * Properties of the account's Proton settings.
@@ -34,8 +34,9 @@ export interface AccountSettingsProps {
 /**
  * Defines the account's Proton settings for service pipelines, in this stack's account and region.
  *
- * A service whose template has a pipeline needs them: make it depend on this construct
- * (`service.node.addDependency(settings)`). The settings are account-wide: define them once per account and region.
+ * A service whose template has a pipeline needs them: every such Service of the same account and region in the app
+ * deploys after this construct, whichever of the two is declared first. The settings are account-wide: define them
+ * once per account and region.
  * Deleting this construct restores the values that were in place before it was created.
  *
  * @resource Custom::ProtonAccountSettings
@@ -64,5 +65,6 @@ export class AccountSettings extends Resource {
     for (const role of [props.pipelineServiceRole, props.pipelineCodebuildRole]) {
       role?.grantPassRole(provider.role);
     }
+    orderPipelinesAfterAccountSettings(this, 'accountSettings');
   }
 }

@@ -8,6 +8,7 @@ import { TemplateSchema } from './private/schema';
 import { SpecInputs } from './private/spec';
 import {
   checkDescription, checkResourceName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
+  orderPipelinesAfterAccountSettings,
 } from './private/workload';
 import { IServiceTemplateVersion } from './service-template-version';
 
@@ -196,6 +197,9 @@ export class Service extends ServiceBase implements ITaggable {
         [ServiceProperties.OUTPUT_KEYS]: Lazy.string({ produce: () => this.outputKeys.render() }),
       }),
     });
+    if (this.hasPipeline) {
+      orderPipelinesAfterAccountSettings(this, 'pipelineService');
+    }
     // The physical id is the name.
     this.serviceName = this.resource.ref;
     this.serviceArn = serviceArn(this, this.serviceName);

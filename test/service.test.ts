@@ -1,11 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { App, Stack, Tags } from 'aws-cdk-lib';
+import { App, Stack, Tags, aws_iam as iam } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import {
-  Environment, EnvironmentTemplate, EnvironmentTemplateVersion, Provisioning, Service, ServiceProps, ServiceTemplate,
+  AccountSettings, Environment, EnvironmentTemplate, EnvironmentTemplateVersion, Provisioning, Service, ServiceProps, ServiceTemplate,
   ServiceTemplateVersion, TemplateBundle,
 } from '../src';
 
@@ -173,6 +173,49 @@ describe('Service', () => {
       serviceBundle: writeServiceBundle({ properties: {} }), pipelineProvisioning: Provisioning.CUSTOMER_MANAGED,
     }).svc;
     expect(() => noPipeline.getPipelineOutput('X')).toThrow(/Apps\/Web: getPipelineOutput: the service has no pipeline/);
+  });
+
+  describe('a service with a pipeline deploys after the account\'s AccountSettings', () => {
+    const settingsLogicalId = (stack: Stack) => Object.keys(Template.fromStack(stack).findResources('Custom::ProtonAccountSettings'))[0];
+    const serviceDependsOn = (stack: Stack) => {
+      const resource = Object.values(Template.fromStack(stack).findResources('Custom::ProtonService'))[0];
+      return resource.DependsOn ?? [];
+    };
+    const stackDependencies = (stack: Stack) => (stack.node.root as App).synth().getStackArtifact(stack.artifactId)
+      .dependencies.map(d => d.id).filter(id => !id.endsWith('.assets'));
+    const pipelineRole = (stack: Stack) => iam.Role.fromRoleArn(stack, 'PipelineRole', 'arn:aws:iam::111122223333:role/pipelines');
+
+    test('when the settings are declared first', () => {
+      const context = setup();
+      new AccountSettings(context.stack, 'Settings', { pipelineServiceRole: pipelineRole(context.stack) });
+      new Service(context.stack, 'Web', { templateVersion: context.version, instances: [{ instanceName: 'a', environment: context.env }], pipelineSpec: {}, repository: REPOSITORY });
+      expect(serviceDependsOn(context.stack)).toContain(settingsLogicalId(context.stack));
+    });
+
+    test('when the service is declared first', () => {
+      const { stack } = service();
+      new AccountSettings(stack, 'Settings', { pipelineServiceRole: pipelineRole(stack) });
+      expect(serviceDependsOn(stack)).toContain(settingsLogicalId(stack));
+    });
+
+    test('across stacks of the same account and region, as a stack dependency', () => {
+      const { stack } = service();
+      const accountStack = new Stack(stack.node.root as App, 'Account', { env: { account: '111122223333', region: 'us-east-1' } });
+      new AccountSettings(accountStack, 'Settings', { pipelineServiceRole: pipelineRole(accountStack) });
+      expect(stackDependencies(stack)).toEqual(['Account']);
+    });
+
+    test('not a service without a pipeline, nor one in another account', () => {
+      const { stack } = service({ pipelineSpec: undefined, repository: undefined }, {
+        serviceBundle: writeServiceBundle({ properties: {} }), pipelineProvisioning: Provisioning.CUSTOMER_MANAGED,
+      });
+      new AccountSettings(stack, 'Settings', { pipelineServiceRole: pipelineRole(stack) });
+      expect(serviceDependsOn(stack)).not.toContain(settingsLogicalId(stack));
+      const other = service();
+      const otherAccount = new Stack(other.stack.node.root as App, 'OtherAccount', { env: { account: '444455556666', region: 'us-east-1' } });
+      new AccountSettings(otherAccount, 'Settings', { pipelineServiceRole: pipelineRole(otherAccount) });
+      expect(stackDependencies(other.stack)).toEqual([]);
+    });
   });
 
   test('tags and IAM statements scoped to the service, its instances and its pipeline', () => {

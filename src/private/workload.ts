@@ -9,6 +9,27 @@ import { resourceNameProblem, SpecInputs } from './spec';
 
 const DESCRIPTION_MAX_LENGTH = 500;
 
+// Marks on constructs (symbols: invisible to jsii and to users) that let the two sides of an ordering find each other.
+const ACCOUNT_SETTINGS = Symbol.for('cdk-proton.AccountSettings');
+const PIPELINE_SERVICE = Symbol.for('cdk-proton.PipelineService');
+
+/**
+ * Proton refuses to create a service pipeline until the account's pipeline settings exist, so every service with a
+ * pipeline deploys after the AccountSettings of its account and region, whichever of the two the app declares first.
+ */
+export function orderPipelinesAfterAccountSettings(construct: IConstruct, side: 'accountSettings' | 'pipelineService'): void {
+  const [mine, theirs] = side === 'accountSettings' ? [ACCOUNT_SETTINGS, PIPELINE_SERVICE] : [PIPELINE_SERVICE, ACCOUNT_SETTINGS];
+  (construct as any)[mine] = true;
+  const here = Stack.of(construct);
+  for (const other of construct.node.root.node.findAll()) {
+    const there = (other as any)[theirs] ? Stack.of(other) : undefined;
+    if (there && there.account === here.account && there.region === here.region) {
+      const [service, settings] = side === 'accountSettings' ? [other, construct] : [construct, other];
+      service.node.addDependency(settings);
+    }
+  }
+}
+
 /** A valid, unique Proton resource name derived from the construct path. */
 export function generateResourceName(scope: IConstruct): string {
   return Names.uniqueResourceName(scope, { maxLength: 100, separator: '-', allowedSpecialCharacters: '-_' });
