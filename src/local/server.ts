@@ -212,7 +212,9 @@ export class ProtonServer {
     }
     const handler = this.handlers.get(operation);
     if (!handler) {
-      return respondError(new ProtonError('InternalServerException', `proton-local does not implement ${operation} yet`, 501));
+      // Not InternalServerException: its model trait makes every SDK retry it. A 501 with a name the model doesn't
+      // know is a non-transient server error, which neither the JS SDK nor botocore retries.
+      return respondError(new ProtonError('NotImplementedException', `proton-local does not implement ${operation} yet`, 501));
     }
 
     let output: unknown;

@@ -13,8 +13,6 @@ import { protonClient, s3Client, sampleBundle, uploadBundle, useProtonLocal } fr
 import { ManualClock, ProtonLocal } from '../../src/local';
 import { emptyState } from '../../src/local/emulator/state';
 import { Faults } from '../../src/local/faults';
-import { RequestLog } from '../../src/local/request-log';
-import { ProtonServer } from '../../src/local/server';
 
 const clock = new ManualClock();
 const env = useProtonLocal({ clock, registrationDelayMs: 1000 });
@@ -72,32 +70,6 @@ describe('wire protocol', () => {
     const created = await client.send(new CreateEnvironmentTemplateCommand({ name: 'regional' }));
     expect(created.environmentTemplate!.arn).toBe('arn:aws:proton:eu-west-1:123456789012:environment-template/regional');
     client.destroy();
-  });
-
-  test('an operation of the model that no module implements answers an error naming it', async () => {
-    const log = new RequestLog();
-    const server = new ProtonServer({
-      clock,
-      settings: { region: 'us-east-1', accountId: '123456789012', registrationDelayMs: 0, deploymentDelayMs: 0, failDeploymentsFor: new Set() },
-      faults: new Faults(clock),
-      requestLog: log,
-      state: () => emptyState(),
-      saveState: () => undefined,
-      reset: () => undefined,
-    }, []);
-    const { port } = await server.listen('127.0.0.1', 0);
-    const client = protonClient(`http://127.0.0.1:${port}`);
-    try {
-      await expect(client.send(new ListEnvironmentTemplatesCommand({}))).rejects.toMatchObject({
-        name: 'InternalServerException',
-        message: 'proton-local does not implement ListEnvironmentTemplates yet',
-        $metadata: { httpStatusCode: 501 },
-      });
-      expect(log.count('ListEnvironmentTemplates', 'InternalServerException')).toBe(1);
-    } finally {
-      client.destroy();
-      await server.close();
-    }
   });
 });
 

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { inspect } from 'util';
 import type { AssemblyAsset } from './assembly';
 import { TemplateError } from './intrinsics';
-import { runProvider } from './provider-runner';
+import { ProviderFailure, runProvider } from './provider-runner';
 import type { ResourceHandler, ResourceRequest, ResourceResult } from './resource-handler';
 import { ResourceOperationError } from './resource-handler';
 import type { DeployState, HandlerRecord, ProviderRecord } from './state';
@@ -193,7 +193,7 @@ export class CustomResourceHandler implements ResourceHandler {
       });
       return { physicalId: result.PhysicalResourceId, attributes: result.Data ?? {} };
     } catch (error) {
-      throw new ResourceOperationError((error as Error).message, (error as any).physicalResourceId);
+      throw new ResourceOperationError((error as Error).message, error instanceof ProviderFailure ? error.physicalResourceId : undefined);
     }
   }
 

@@ -1,12 +1,10 @@
 /** Account-wide settings (a singleton per account and region) and the resources summary. */
 import type { ComponentRecord } from './components';
-import type { EnvironmentRecord } from './environments';
 import type { ServiceRecord } from './services';
 import { protonArn } from './shared';
 import type { EmulatorState } from './state';
 import { recommendedMinorVersionOf, recommendedVersionOf, templateOf } from './templates';
 import { OperationContext, OperationTable, validation } from './types';
-import type { TemplateKind } from '../../private/bundle';
 
 interface RepositoryBranchInput {
   readonly provider: string;
@@ -39,11 +37,11 @@ interface VersionedResource {
 
 const isFailed = (resource: { deploymentStatus: string }) => resource.deploymentStatus === 'FAILED' || resource.deploymentStatus === 'DELETE_FAILED';
 
-/** Counts resources by how their template version compares with the template's recommended one. */
-function versionCounts(state: EmulatorState, kind: TemplateKind, resources: readonly VersionedResource[]) {
+/** Counts service instances or pipelines by how their service template version compares with the recommended one. */
+function versionCounts(state: EmulatorState, resources: readonly VersionedResource[]) {
   const counts = { total: resources.length, failed: resources.filter(isFailed).length, upToDate: 0, behindMajor: 0, behindMinor: 0 };
   for (const resource of resources) {
-    const template = templateOf(state, kind, resource.templateName);
+    const template = templateOf(state, 'SERVICE', resource.templateName);
     const recommended = template && recommendedVersionOf(template);
     if (!template || !recommended) {
       continue;
@@ -106,10 +104,11 @@ export const accountOperations: OperationTable = {
       counts: {
         environmentTemplates: { total: Object.keys(state.environmentTemplates).length },
         serviceTemplates: { total: Object.keys(state.serviceTemplates).length },
-        environments: versionCounts(state, 'ENVIRONMENT', Object.values(state.environments) as EnvironmentRecord[]),
+        // "The environments object will only contain total members." (CountsSummary.environments)
+        environments: { total: Object.keys(state.environments).length },
         services: { total: services.length },
-        serviceInstances: versionCounts(state, 'SERVICE', services.flatMap(service => service.instances)),
-        pipelines: versionCounts(state, 'SERVICE', services.flatMap(service => (service.pipeline ? [service.pipeline] : []))),
+        serviceInstances: versionCounts(state, services.flatMap(service => service.instances)),
+        pipelines: versionCounts(state, services.flatMap(service => (service.pipeline ? [service.pipeline] : []))),
         components: { total: components.length, failed: components.filter(isFailed).length },
       },
     };

@@ -139,7 +139,17 @@ async function register(
         `(a new minor version must accept every spec the previous one accepted; create a new major version instead): ${incompatibility}`);
     }
   }
-  return { completesAt, status: 'DRAFT', schema: schemaText };
+  // A registered version answers statusMessage "" (observed in Proton's answers and the user guide's examples).
+  return { completesAt, status: 'DRAFT', statusMessage: '', schema: schemaText };
+}
+
+/**
+ * The AWS managed tags Proton adds to a template and to each of its versions: "When you create an AWS Proton resource,
+ * AWS Proton automatically generates AWS managed tags for your new resource" (user guide, "AWS Proton resources and
+ * tagging"), e.g. `"aws:proton:template" = "arn:aws:proton:region-id:account-id:environment-template/env-template"`.
+ */
+function managedTags(template: TemplateRecord): { [key: string]: string } {
+  return { 'aws:proton:template': template.arn };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -301,7 +311,7 @@ function createTemplate(ctx: OperationContext, kind: TemplateKind, input: Create
     lastMinorByMajor: {},
   };
   ctx.state[names.collection][input.name] = template;
-  initTags(ctx, arn, input.tags);
+  initTags(ctx, arn, input.tags, managedTags(template));
   return { [names.templateMember]: templateOutput(template) };
 }
 
@@ -389,7 +399,7 @@ async function createVersion(ctx: OperationContext, kind: TemplateKind, operatio
   template.versions[`${majorVersion}.${minorVersion}`] = version;
   template.lastMajor = Math.max(template.lastMajor, Number(majorVersion));
   template.lastMinorByMajor[majorVersion] = Number(minorVersion);
-  initTags(ctx, arn, input.tags);
+  initTags(ctx, arn, input.tags, managedTags(template));
   rememberClientToken(ctx, operation, input, arn);
   return { [names.versionMember]: versionOutput(template, version) };
 }
@@ -403,18 +413,9 @@ interface ListVersionsInput {
 
 function listVersions(ctx: OperationContext, kind: TemplateKind, input: ListVersionsInput) {
   const template = existingTemplate(ctx, kind, input.templateName);
-  let versions: TemplateVersionRecord[];
-  if (input.majorVersion !== undefined) {
-    versions = sortedVersions(template, input.majorVersion);
-  } else {
-    // One entry per major version: its recommended minor, or its latest minor before any is published.
-    const majors = [...new Set(sortedVersions(template).map(version => version.majorVersion))];
-    versions = majors.map(major => {
-      const recommendedMinor = recommendedMinorVersionOf(template, major);
-      return recommendedMinor !== undefined ? template.versions[`${major}.${recommendedMinor}`] : sortedVersions(template, major).pop()!;
-    });
-  }
-  const page = paginate(versions, input);
+  // Without majorVersion Proton lists every minor of every major (observed: `aws proton list-environment-template-versions`
+  // answers 1.0, 1.1 and 1.2 of a template's one major), ordered by major then minor.
+  const page = paginate(sortedVersions(template, input.majorVersion), input);
   return { templateVersions: page.items.map(version => versionSummary(template, version)), nextToken: page.nextToken };
 }
 
