@@ -2,7 +2,7 @@
  * Synth-time helpers shared by the Environment and Service constructs: names, spec validation, output attributes, tags.
  * Kept apart from spec.ts, which the handler bundles and which therefore must not import aws-cdk-lib.
  */
-import { Names, Stack, TagManager, Token } from 'aws-cdk-lib';
+import { Names, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { TemplateSchema, validateInputs } from './schema';
 import { resourceNameProblem, SpecInputs } from './spec';
@@ -16,6 +16,7 @@ const PIPELINE_SERVICE = Symbol.for('cdk-proton.PipelineService');
 /**
  * Proton refuses to create a service pipeline until the account's pipeline settings exist, so every service with a
  * pipeline deploys after the AccountSettings of its account and region, whichever of the two the app declares first.
+ * Only within one Stage: CDK forbids dependencies across stages, whose order their pipeline decides.
  */
 export function orderPipelinesAfterAccountSettings(construct: IConstruct, side: 'accountSettings' | 'pipelineService'): void {
   const [mine, theirs] = side === 'accountSettings' ? [ACCOUNT_SETTINGS, PIPELINE_SERVICE] : [PIPELINE_SERVICE, ACCOUNT_SETTINGS];
@@ -23,7 +24,7 @@ export function orderPipelinesAfterAccountSettings(construct: IConstruct, side: 
   const here = Stack.of(construct);
   for (const other of construct.node.root.node.findAll()) {
     const there = (other as any)[theirs] ? Stack.of(other) : undefined;
-    if (there && there.account === here.account && there.region === here.region) {
+    if (there && there.account === here.account && there.region === here.region && Stage.of(there) === Stage.of(here)) {
       const [service, settings] = side === 'accountSettings' ? [other, construct] : [construct, other];
       service.node.addDependency(settings);
     }
