@@ -98,6 +98,13 @@ project.addPackageIgnore('/lambda/');
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/bench/');
 
+// The README's examples must compile (and translate to every jsii language) in strict mode.
+project.addGitIgnore('.jsii.tabl.json');
+project.postCompileTask.spawn(project.addTask('rosetta:extract', {
+  description: 'Compile the README and docstring examples',
+  exec: 'jsii-rosetta extract --strict',
+}));
+
 // The README's main job: the example platform app deployed, upgraded and destroyed on an embedded proton-local.
 project.addTask('demo', {
   description: 'Deploy, upgrade and destroy the example app against an embedded proton-local',
