@@ -6,7 +6,7 @@ import {
   provisionedResourcesOf, registerTargetAccess, resolveTemplateVersion, ResolvedTemplateVersion, startDeletion, startDeployment,
   versionForUpdate,
 } from './deployments';
-import { canonicalJson, PageInput, paginate, protonArn, toDate } from './shared';
+import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn, toDate } from './shared';
 import type { EmulatorState } from './state';
 import { initTags, Tag } from './tags';
 import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, validation } from './types';
@@ -181,16 +181,9 @@ function environmentUsers(state: EmulatorState, name: string): string[] {
 
 export const environmentOperations: OperationTable = {
   CreateEnvironment(ctx, input: CreateEnvironmentInput) {
-    const createRequest = canonicalJson(input);
     const existing = ctx.state.environments[input.name] as EnvironmentRecord | undefined;
-    if (existing) {
-      if (existing.createRequest !== createRequest) {
-        throw validation(`Idempotent parameter mismatch: environment '${input.name}' already exists with different parameters`);
-      }
-      if (existing.modified) {
-        throw conflict(`environment '${input.name}' already exists and was changed since it was created`);
-      }
-      return { environment: environmentOutput(existing) };
+    if (repeatsCreate(existing, input, `environment '${input.name}'`, existing?.modified ?? false)) {
+      return { environment: environmentOutput(existing!) };
     }
     if (Object.keys(ctx.state.environments).length >= MAX_ENVIRONMENTS) {
       throw quotaExceeded(`an account can have at most ${MAX_ENVIRONMENTS} environments`);
@@ -228,7 +221,7 @@ export const environmentOperations: OperationTable = {
       lastDeploymentAttemptedAt: now,
       deploymentStatus: 'IN_PROGRESS',
       outputs: [],
-      createRequest,
+      createRequest: canonicalJson(input),
       modified: false,
     };
     initTags(ctx, environment.arn, input.tags);

@@ -2,7 +2,7 @@
  * Linked repositories (CreateRepository and friends), used by self-managed provisioning, and the template and service
  * sync configs that point at them. proton-local never syncs from Git: the sync status operations stay unimplemented.
  */
-import { canonicalJson, PageInput, paginate, protonArn } from './shared';
+import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn } from './shared';
 import type { EmulatorState } from './state';
 import { dropTags, initTags, Tag } from './tags';
 import { conflict, notFound, OperationTable, validation } from './types';
@@ -86,13 +86,10 @@ function repositoryUsers(state: EmulatorState, key: RepositoryKey): string[] {
 
 export const repositoryOperations: OperationTable = {
   CreateRepository(ctx, input: RepositoryKey & { connectionArn: string; encryptionKey?: string; tags?: Tag[] }) {
-    const createRequest = canonicalJson(input);
     const existing = ctx.state.repositories[keyOf(input)] as RepositoryRecord | undefined;
-    if (existing) {
-      if (existing.createRequest !== createRequest) {
-        throw validation(`Idempotent parameter mismatch: repository ${input.provider} ${input.name} is already linked with different parameters`);
-      }
-      return { repository: repositoryOutput(existing) };
+    // A repository link has nothing to modify after its creation.
+    if (repeatsCreate(existing, input, `repository ${input.provider} ${input.name}`, false)) {
+      return { repository: repositoryOutput(existing!) };
     }
     const repository: RepositoryRecord = {
       arn: protonArn(ctx, `repository/${input.provider.toLowerCase()}:${input.name}`),
@@ -100,7 +97,7 @@ export const repositoryOperations: OperationTable = {
       name: input.name,
       connectionArn: input.connectionArn,
       encryptionKey: input.encryptionKey,
-      createRequest,
+      createRequest: canonicalJson(input),
     };
     initTags(ctx, repository.arn, input.tags);
     ctx.state.repositories[keyOf(input)] = repository;

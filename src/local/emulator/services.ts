@@ -11,7 +11,7 @@ import {
   versionForUpdate,
 } from './deployments';
 import type { EnvironmentRecord } from './environments';
-import { canonicalJson, PageInput, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
+import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
 import type { EmulatorState } from './state';
 import { dropTags, initTags, Tag } from './tags';
 import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, validation } from './types';
@@ -461,16 +461,9 @@ function compare(a: string | number, b: string | number): number {
 
 export const serviceOperations: OperationTable = {
   CreateService(ctx, input: CreateServiceInput) {
-    const createRequest = canonicalJson(input);
     const existing = ctx.state.services[input.name] as ServiceRecord | undefined;
-    if (existing) {
-      if (existing.createRequest !== createRequest) {
-        throw validation(`Idempotent parameter mismatch: service '${input.name}' already exists with different parameters`);
-      }
-      if (existing.modified) {
-        throw conflict(`service '${input.name}' already exists and was changed since it was created`);
-      }
-      return { service: serviceOutput(existing) };
+    if (repeatsCreate(existing, input, `service '${input.name}'`, existing?.modified ?? false)) {
+      return { service: serviceOutput(existing!) };
     }
     if (Object.keys(ctx.state.services).length >= MAX_SERVICES) {
       throw quotaExceeded(`an account can have at most ${MAX_SERVICES} services`);
@@ -497,7 +490,7 @@ export const serviceOperations: OperationTable = {
       repositoryId: input.repositoryId,
       branchName: input.branchName,
       instances: [],
-      createRequest,
+      createRequest: canonicalJson(input),
       modified: false,
     };
     initTags(ctx, service.arn, input.tags);

@@ -1,6 +1,6 @@
 /** Helpers every operation module uses: ARNs, pagination, canonical inputs, client tokens. */
 import { CLIENT_TOKEN_TTL_MS } from './state';
-import { OperationContext, validation } from './types';
+import { conflict, OperationContext, validation } from './types';
 
 /** arn:aws:proton:<region>:<account>:<resource>, e.g. resource 'environment-template/my-env'. */
 export function protonArn(ctx: OperationContext, resource: string): string {
@@ -57,6 +57,26 @@ export function paginate<T>(items: readonly T[], input: PageInput): Page<T> {
     items: items.slice(start, end),
     nextToken: end < items.length ? Buffer.from(`offset:${end}`).toString('base64') : undefined,
   };
+}
+
+/**
+ * Idempotent creates by name (creates without a client token): repeating a create with the same input returns the
+ * existing resource, unless it was modified since (ConflictException); different input is a ValidationException
+ * ("Idempotent parameter mismatch"). Returns whether `existing` answers the request; false when the name is free.
+ */
+export function repeatsCreate(
+  existing: { readonly createRequest: string } | undefined, input: object, what: string, modifiedSinceCreate: boolean,
+): boolean {
+  if (!existing) {
+    return false;
+  }
+  if (existing.createRequest !== canonicalJson(input)) {
+    throw validation(`Idempotent parameter mismatch: ${what} already exists with different parameters`);
+  }
+  if (modifiedSinceCreate) {
+    throw conflict(`${what} was modified since it was created; the create request can't be repeated`);
+  }
+  return true;
 }
 
 /**

@@ -3,7 +3,7 @@
  * (REGISTRATION_IN_PROGRESS → DRAFT | REGISTRATION_FAILED after registrationDelayMs, with the bundle checked by the
  * shared bundle and schema code the constructs use), publishing, recommended versions and the deletion rules.
  */
-import { canonicalJson, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
+import { canonicalJson, repeatsCreate, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
 import {
   CompatibleEnvironmentTemplate, EmulatorState, PendingRegistration, TemplateRecord, TemplateVersionRecord,
   templateVersionUsage,
@@ -275,17 +275,9 @@ interface UpdateVersionInput extends VersionKey {
 
 function createTemplate(ctx: OperationContext, kind: TemplateKind, input: CreateTemplateInput) {
   const names = KINDS[kind];
-  const createRequest = canonicalJson(input);
   const existing = templateOf(ctx.state, kind, input.name);
-  if (existing) {
-    // Idempotent by name: the same request again returns the template, unless it changed since.
-    if (existing.createRequest !== createRequest) {
-      throw validation(`Idempotent parameter mismatch: the ${names.words} '${input.name}' already exists with different parameters`);
-    }
-    if (existing.updatedSinceCreate) {
-      throw conflict(`The ${names.words} '${input.name}' was modified since it was created; the create request can't be repeated`);
-    }
-    return { [names.templateMember]: templateOutput(existing) };
+  if (repeatsCreate(existing, input, `the ${names.words} '${input.name}'`, existing?.updatedSinceCreate ?? false)) {
+    return { [names.templateMember]: templateOutput(existing!) };
   }
   const templateCount = Object.keys(ctx.state.environmentTemplates).length + Object.keys(ctx.state.serviceTemplates).length;
   if (templateCount >= MAX_TEMPLATES) {
@@ -305,7 +297,7 @@ function createTemplate(ctx: OperationContext, kind: TemplateKind, input: Create
     pipelineProvisioning: kind === 'SERVICE' ? input.pipelineProvisioning : undefined,
     createdAt: now,
     lastModifiedAt: now,
-    createRequest,
+    createRequest: canonicalJson(input),
     versions: {},
     lastMajor: 0,
     lastMinorByMajor: {},
