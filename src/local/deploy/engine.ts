@@ -3,7 +3,8 @@
  * semantics for the resources that matter to Proton (the native template types and the Proton custom resources), and
  * lists every other resource as skipped.
  *
- * Per stack: resources in dependency order (Ref, Fn::GetAtt, Fn::Sub, DependsOn), one at a time; no event when a
+ * Per stack: resources in dependency order (Ref, Fn::GetAtt, Fn::Sub, DependsOn), one at a time (deletions, including
+ * those of cleanup, rollback and destroy, run concurrently where independent, as in CloudFormation); no event when a
  * resource's properties did not change; replacement when a createOnly property changes or a custom resource returns a
  * new physical id, the old resource deleted in the cleanup phase after everything else succeeded (with the resources
  * removed from the template, in reverse dependency order); on failure, rollback (updated resources get their old
@@ -345,7 +346,8 @@ export class DeployEngine {
     identity: { stackName: string; stackId: string; region: string }, journal: JournalEntry[], failed: FailedOperation | undefined,
     providers: Map<string, ProviderRecord>,
   ): Promise<string[]> {
-    const steps: (() => Promise<unknown>)[] = [];
+    // Each undo step by logical id; the failed operation's own undo first comes with it.
+    const steps = new Map<string, { dependencies: string[]; undo: () => Promise<unknown> }>();
     const deleteStep = (logicalId: string, record: ResourceRecord) => () => record.deletionPolicy === 'Retain'
       ? Promise.resolve(this.retained(identity.stackName, logicalId, record, 'rollback'))
       : this.run(identity, 'rollback', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId });
@@ -353,22 +355,29 @@ export class DeployEngine {
       this.run(identity, 'rollback', 'UPDATE', logicalId, withProvider(old, providers),
         { physicalId: old.physicalId, oldProperties: current.properties });
     if (failed?.action === 'UPDATE' && (failed.physicalId === undefined || failed.physicalId === failed.old!.physicalId)) {
-      steps.push(revertStep(failed.logicalId, failed.record, failed.old!));
+      steps.set(failed.logicalId, { dependencies: failed.record.dependencies, undo: revertStep(failed.logicalId, failed.record, failed.old!) });
     } else if (failed?.physicalId) {
       // A create, or an update that made a new resource, got an id before failing: CloudFormation deletes that one.
-      steps.push(deleteStep(failed.logicalId, { ...failed.record, physicalId: failed.physicalId }));
+      steps.set(failed.logicalId, {
+        dependencies: failed.record.dependencies,
+        undo: deleteStep(failed.logicalId, { ...failed.record, physicalId: failed.physicalId }),
+      });
     }
-    for (const entry of [...journal].reverse()) {
-      steps.push(entry.kind === 'updated' ? revertStep(entry.logicalId, entry.record, entry.old!) : deleteStep(entry.logicalId, entry.record));
+    for (const entry of journal) {
+      steps.set(entry.logicalId, {
+        dependencies: entry.record.dependencies,
+        undo: entry.kind === 'updated' ? revertStep(entry.logicalId, entry.record, entry.old!) : deleteStep(entry.logicalId, entry.record),
+      });
     }
+    // Dependents are undone first, independent resources concurrently; every step is tried, failures are collected.
     const errors: string[] = [];
-    for (const step of steps) {
+    await deleteInReverseDependencyOrder([...steps.keys()], (id) => steps.get(id)!.dependencies, async (logicalId) => {
       try {
-        await step();
+        await steps.get(logicalId)!.undo();
       } catch (error) {
         errors.push((error as Error).message);
       }
-    }
+    });
     return errors;
   }
 
@@ -378,21 +387,20 @@ export class DeployEngine {
     items: { logicalId: string; record: ResourceRecord; reason: 'replaced' | 'removed' }[], providers: Map<string, ProviderRecord>,
   ): Promise<string[]> {
     const byId = new Map(items.filter((i) => i.record.managed).map((i) => [i.logicalId, i]));
-    const order = topologicalOrder([...byId.keys()], (id) => byId.get(id)!.record.dependencies).reverse();
     const warnings: string[] = [];
-    for (const logicalId of order) {
+    await deleteInReverseDependencyOrder([...byId.keys()], (id) => byId.get(id)!.record.dependencies, async (logicalId) => {
       const { record, reason } = byId.get(logicalId)!;
       const policy = reason === 'replaced' ? record.updateReplacePolicy : record.deletionPolicy;
       if (policy === 'Retain') {
         this.retained(identity.stackName, logicalId, record, 'cleanup');
-        continue;
+        return;
       }
       try {
         await this.run(identity, 'cleanup', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId });
       } catch (error) {
         warnings.push(`${logicalId} (${record.physicalId}) was not deleted: ${(error as Error).message}`);
       }
-    }
+    });
     return warnings;
   }
 
@@ -424,20 +432,23 @@ export class DeployEngine {
     }
     const identity = { stackName: stack.stackName, stackId: stack.stackId, region: stack.region };
     const remaining = { ...stack.resources };
-    const order = topologicalOrder(Object.keys(remaining), (id) => remaining[id].dependencies).reverse();
-    for (const logicalId of order) {
-      const record = remaining[logicalId];
-      if (record.managed && record.deletionPolicy === 'Retain') {
-        this.retained(stack.stackName, logicalId, record, 'destroy');
-      } else if (record.managed) {
-        try {
-          await this.run(identity, 'destroy', 'DELETE', logicalId, record, { physicalId: record.physicalId });
-        } catch (error) {
-          state.putStack(stack.stackName, { ...stack, status: 'DELETE_FAILED', resources: remaining });
-          throw new DeploymentError(`Stack ${stack.stackName} could not be destroyed: ${logicalId} (${record.type}) DELETE failed: ${(error as Error).message}`);
+    try {
+      await deleteInReverseDependencyOrder(Object.keys(remaining), (id) => stack.resources[id].dependencies, async (logicalId) => {
+        const record = remaining[logicalId];
+        if (record.managed && record.deletionPolicy === 'Retain') {
+          this.retained(stack.stackName, logicalId, record, 'destroy');
+        } else if (record.managed) {
+          try {
+            await this.run(identity, 'destroy', 'DELETE', logicalId, record, { physicalId: record.physicalId });
+          } catch (error) {
+            throw new DeploymentError(`Stack ${stack.stackName} could not be destroyed: ${logicalId} (${record.type}) DELETE failed: ${(error as Error).message}`);
+          }
         }
-      }
-      delete remaining[logicalId];
+        delete remaining[logicalId];
+      });
+    } catch (error) {
+      state.putStack(stack.stackName, { ...stack, status: 'DELETE_FAILED', resources: remaining });
+      throw error;
     }
     state.putStack(stack.stackName, undefined);
     return { stackName: stack.stackName, status: 'DELETE_COMPLETE', warnings: [] };
@@ -556,6 +567,38 @@ function resolveOutputs(template: any, context: ResolveContext): { outputs: { [n
     }
   }
   return { outputs, exports };
+}
+
+/**
+ * Deletes `nodes` as CloudFormation does: each as soon as every node that depends on it (restricted to `nodes`) is
+ * gone, independent ones concurrently. Proton needs the concurrency: a template's recommended version can only be
+ * deleted after its sibling versions, which do not depend on each other. After a failure no new deletion starts;
+ * the first failure is rethrown once the running ones settle.
+ */
+async function deleteInReverseDependencyOrder(
+  nodes: string[], dependenciesOf: (node: string) => string[], remove: (node: string) => Promise<void>,
+): Promise<void> {
+  const order = topologicalOrder(nodes, dependenciesOf);
+  const dependents = new Map<string, string[]>(order.map((node) => [node, []]));
+  for (const node of order) {
+    for (const dependency of dependenciesOf(node) ?? []) dependents.get(dependency)?.push(node);
+  }
+  let failure: { error: unknown } | undefined;
+  const gone = new Map<string, Promise<void>>();
+  // Dependents come later in `order`, so walking it backwards creates their promises first.
+  for (const node of [...order].reverse()) {
+    gone.set(node, Promise.all(dependents.get(node)!.map((dependent) => gone.get(dependent)!)).then(async () => {
+      if (failure) throw failure.error;
+      try {
+        await remove(node);
+      } catch (error) {
+        failure ??= { error };
+        throw error;
+      }
+    }));
+  }
+  await Promise.allSettled(gone.values());
+  if (failure) throw failure.error;
 }
 
 /** Orders `nodes` so that each comes after the nodes it depends on (restricted to `nodes`); a cycle is an error. */
