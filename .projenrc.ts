@@ -81,22 +81,20 @@ new awscdk.LambdaFunction(project, {
   bundlingOptions: { externals: [], sourcemap: false },
 });
 
-project.eslint?.addLintPattern('lambda');
-project.eslint?.addLintPattern('examples');
-project.eslint?.addLintPattern('bench');
-project.eslint?.allowDevDeps('lambda/**/*.ts');
-project.eslint?.allowDevDeps('examples/**/*.ts');
-project.eslint?.allowDevDeps('bench/**/*.ts');
+// Handler code, example apps and benchmarks are linted and type-checked like src/, but not shipped. typescript-eslint's
+// project service reads the nearest tsconfig.json, so each folder gets one (as projen does for projenrc/).
+for (const folder of ['lambda', 'examples', 'bench']) {
+  project.eslint?.addLintPattern(folder);
+  project.eslint?.allowDevDeps(`${folder}/**/*.ts`);
+  new javascript.TypescriptConfig(project, {
+    fileName: `${folder}/tsconfig.json`,
+    include: ['**/*.ts'],
+    extends: javascript.TypescriptConfigExtends.fromTypescriptConfigs([project.tsconfig!]),
+    compilerOptions: { noEmit: true, rootDir: '..' },
+  });
+  project.addPackageIgnore(`/${folder}/`);
+}
 project.eslint?.allowDevDeps('src/local/**/*.ts');
-new javascript.TypescriptConfig(project, {
-  fileName: 'lambda/tsconfig.json',
-  include: ['**/*.ts'],
-  extends: javascript.TypescriptConfigExtends.fromTypescriptConfigs([project.tsconfig!]),
-  compilerOptions: { noEmit: true, rootDir: '..' },
-});
-project.addPackageIgnore('/lambda/');
-project.addPackageIgnore('/examples/');
-project.addPackageIgnore('/bench/');
 
 // The README's examples must compile (and translate to every jsii language) in strict mode.
 project.addGitIgnore('.jsii.tabl.json');

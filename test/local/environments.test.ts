@@ -1,12 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { parse as parseYaml } from 'yaml';
 import {
   CancelEnvironmentDeploymentCommand, CreateEnvironmentCommand, CreateEnvironmentCommandInput, CreateRepositoryCommand, DeleteEnvironmentCommand,
   DeleteEnvironmentTemplateVersionCommand, GetDeploymentCommand, GetEnvironmentCommand, ListEnvironmentOutputsCommand,
   ListEnvironmentProvisionedResourcesCommand, ListEnvironmentsCommand, UpdateEnvironmentCommand,
 } from '@aws-sdk/client-proton';
+import { parse as parseYaml } from 'yaml';
 import { protonClient } from './helpers';
 import { bundle, DEPLOYMENT_DELAY_MS, ENV_SPEC, FARGATE_ENV, SERVICE_ROLE, useWorkloads } from './workload-helpers';
 import { ManualClock, ProtonLocal } from '../../src/local';
