@@ -95,16 +95,26 @@ export class PlatformStack extends Stack {
     this.staging = new Environment(this, 'Staging', {
       environmentName: 'staging',
       templateVersion: fargateEnvVersion,
-      spec: { vpc_cidr: '10.10.0.0/16', public_subnet_one_cidr: '10.10.0.0/18', public_subnet_two_cidr: '10.10.64.0/18',
-        private_subnet_one_cidr: '10.10.128.0/18', private_subnet_two_cidr: '10.10.192.0/18' },
+      spec: {
+        vpc_cidr: '10.10.0.0/16',
+        public_subnet_one_cidr: '10.10.0.0/18',
+        public_subnet_two_cidr: '10.10.64.0/18',
+        private_subnet_one_cidr: '10.10.128.0/18',
+        private_subnet_two_cidr: '10.10.192.0/18',
+      },
       description: 'Where changes are tried first',
       protonServiceRole,
     });
     this.production = new Environment(this, 'Production', {
       environmentName: 'production',
       templateVersion: fargateEnvVersion,
-      spec: { vpc_cidr: '10.20.0.0/16', public_subnet_one_cidr: '10.20.0.0/18', public_subnet_two_cidr: '10.20.64.0/18',
-        private_subnet_one_cidr: '10.20.128.0/18', private_subnet_two_cidr: '10.20.192.0/18' },
+      spec: {
+        vpc_cidr: '10.20.0.0/16',
+        public_subnet_one_cidr: '10.20.0.0/18',
+        public_subnet_two_cidr: '10.20.64.0/18',
+        private_subnet_one_cidr: '10.20.128.0/18',
+        private_subnet_two_cidr: '10.20.192.0/18',
+      },
       description: 'Serves customers',
       protonServiceRole,
     });

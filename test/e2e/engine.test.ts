@@ -348,3 +348,37 @@ test('UpdateReplacePolicy Retain keeps the replaced resource', async () => {
   const { templates } = await h.client.call('ListEnvironmentTemplates', {});
   expect(templates.map((t: any) => t.name).sort()).toEqual(['kept-env', 'new-env']);
 });
+
+test('independent deletions overlap: each invocation keeps its environment and its console output goes to the handler log', async () => {
+  const independent = synthesize((app) => {
+    const stack = new Stack(app, 'Small');
+    const provider = recordingProvider(stack);
+    for (const name of ['alpha', 'beta', 'gamma']) recordingResource(stack, provider, name, { Name: name, Polls: 3 });
+  });
+  await h.engine().deploy(independent);
+  takeRecordedCalls();
+  h.events.length = 0;
+  const consoleLog = jest.spyOn(console, 'log');
+  try {
+    await h.engine().destroy();
+  } finally {
+    consoleLog.mockRestore();
+  }
+
+  // The three deletions ran at the same time: all started before any completed.
+  const lines = eventLines(h.events);
+  expect(lines.slice(0, 3).sort()).toEqual(['alpha DELETE IN_PROGRESS', 'beta DELETE IN_PROGRESS', 'gamma DELETE IN_PROGRESS']);
+  const calls = takeRecordedCalls();
+  expect(calls).toHaveLength(12);
+  for (const call of calls) {
+    expect(call.env).toEqual({ endpoint: h.local.endpoint, region: 'us-east-1', accessKey: 'proton-local' });
+  }
+  expect(calls.filter((c) => c.phase === 'onEvent')).toHaveLength(3);
+  expect(consoleLog).not.toHaveBeenCalled();
+  const log = fs.readFileSync(h.state.handlerLogFile, 'utf-8');
+  for (const name of ['alpha', 'beta', 'gamma']) {
+    expect(log).toContain(`[${name} isComplete] recording handler: isComplete Delete ${name}`);
+  }
+  expect(process.env.AWS_ENDPOINT_URL_PROTON).toBeUndefined();
+  expect(process.env.PROTON_HANDLER_PHASE).toBeUndefined();
+});

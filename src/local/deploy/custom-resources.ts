@@ -3,6 +3,7 @@
  * taken from the cloud assembly's own asset, with CloudFormation-shaped events (every property value stringified as
  * CloudFormation delivers it) and the Provider framework's contract (see provider-runner.ts).
  */
+import { AsyncLocalStorage } from 'async_hooks';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -237,24 +238,49 @@ type LogSink = (line: string) => void;
 
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const;
 
+/** The log sink of the invocation a piece of code runs for, across its awaits. */
+const currentSink = new AsyncLocalStorage<LogSink>();
+
+/** What the first of overlapping invocations replaced, restored when the last one ends. */
+let invocations: { active: number; environment: { [name: string]: string | undefined }; console: ((...args: unknown[]) => void)[] } | undefined;
+
 /**
- * Runs one call as a Lambda invocation sees the world: its environment variables set, its console output sent to the
- * log sink (not the command's own output); both restored afterwards. Calls are never concurrent.
+ * Runs one call as a Lambda invocation sees the world: its environment variables set, its console output sent to its
+ * log sink (not the command's own output); both restored when no invocation is running any more.
+ *
+ * Invocations overlap when the engine deletes independent resources concurrently, and process.env is shared: the
+ * variables every call sets alike (endpoint, region, credentials) stay set until the last call ends, and the one that
+ * differs between a provider's functions (PROTON_HANDLER_PHASE) is read by the handler as it starts, synchronously
+ * after it is set. Console output is routed by AsyncLocalStorage to the sink of the call it comes from.
  */
 async function asInvocation<T>(variables: { [name: string]: string }, sink: LogSink, call: () => Promise<T>): Promise<T> {
-  const savedEnvironment = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
-  const savedConsole = CONSOLE_METHODS.map((method) => console[method]);
-  Object.assign(process.env, variables);
-  for (const method of CONSOLE_METHODS) {
-    console[method] = (...args: unknown[]) => sink(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
+  if (!invocations) {
+    const saved = CONSOLE_METHODS.map((method) => console[method]);
+    invocations = { active: 0, environment: {}, console: saved };
+    CONSOLE_METHODS.forEach((method, i) => {
+      console[method] = (...args: unknown[]) => {
+        const target = currentSink.getStore();
+        if (target) target(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
+        else saved[i](...args);
+      };
+    });
   }
+  const state = invocations;
+  state.active++;
+  for (const name of Object.keys(variables)) {
+    if (!(name in state.environment)) state.environment[name] = process.env[name];
+  }
+  Object.assign(process.env, variables);
   try {
-    return await call();
+    return await currentSink.run(sink, call);
   } finally {
-    CONSOLE_METHODS.forEach((method, i) => { console[method] = savedConsole[i]; });
-    for (const [name, value] of Object.entries(savedEnvironment)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
+    if (--state.active === 0) {
+      invocations = undefined;
+      CONSOLE_METHODS.forEach((method, i) => { console[method] = state.console[i]; });
+      for (const [name, value] of Object.entries(state.environment)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   }
 }
