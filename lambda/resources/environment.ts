@@ -11,14 +11,13 @@ import {
 } from '@aws-sdk/client-proton';
 import {
   DONE, isBusy, outputData, pending, Progress, readTags, sameVersion, syncTags, Tag, TemplateVersion, versionMove, whenFree,
+  namedWorkloadHandler,
 } from './workload';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from '../../src/private/properties';
 import { environmentInputs, renderEnvironmentSpec, sameInputs, SpecInputs } from '../../src/private/spec';
-import { protonClient } from '../shared/client';
 import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
-import { log } from '../shared/log';
 import { PropertyReader } from '../shared/properties';
-import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler, ResourceProperties } from '../shared/types';
+import type { ResourceHandler, ResourceProperties } from '../shared/types';
 
 export interface RepositoryBranch {
   readonly provider: RepositoryProvider;
@@ -225,47 +224,14 @@ async function advanceDeletion(client: ProtonClient, name: string, retryFailed: 
   }
 }
 
-function report(event: OnEventRequest, progress: Progress): void {
-  if (!progress.done) log(progress.reason, event);
-}
-
-export const environmentHandler: ResourceHandler = {
-  async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
-    const client = protonClient();
-    switch (event.RequestType) {
-      case 'Create': {
-        const desired = readEnvironment(event.ResourceProperties);
-        await create(client, desired);
-        return { PhysicalResourceId: desired.name };
-      }
-      case 'Update': {
-        const desired = readEnvironment(event.ResourceProperties);
-        if (desired.name !== event.PhysicalResourceId) {
-          // A new name is a new environment; CloudFormation deletes the old one in its cleanup phase.
-          await create(client, desired);
-        } else {
-          report(event, await advance(client, desired, readEnvironment(event.OldResourceProperties), true));
-        }
-        return { PhysicalResourceId: desired.name };
-      }
-      case 'Delete':
-        report(event, await advanceDeletion(client, event.PhysicalResourceId, true));
-        return { PhysicalResourceId: event.PhysicalResourceId };
-    }
-  },
-
-  async isComplete(event: IsCompleteRequest): Promise<IsCompleteResponse> {
-    const client = protonClient();
-    if (event.RequestType === 'Delete') {
-      const progress = await advanceDeletion(client, event.PhysicalResourceId, false);
-      report(event, progress);
-      return { IsComplete: progress.done };
-    }
+export const environmentHandler: ResourceHandler = namedWorkloadHandler<DesiredEnvironment>({
+  read(event) {
     const desired = readEnvironment(event.ResourceProperties);
-    const previous = event.RequestType === 'Update' && desired.name === event.PhysicalResourceId
-      ? readEnvironment(event.OldResourceProperties) : undefined;
-    const progress = await advance(client, desired, previous, false);
-    report(event, progress);
-    return progress.done ? { IsComplete: true, Data: await data(client, desired) } : { IsComplete: false };
+    const keepsName = event.RequestType === 'Update' && desired.name === event.PhysicalResourceId;
+    return { desired, previous: keepsName ? readEnvironment(event.OldResourceProperties) : undefined };
   },
-};
+  create,
+  advance: (client, _event, desired, previous, retryFailed) => advance(client, desired, previous, retryFailed),
+  advanceDeletion,
+  data,
+});

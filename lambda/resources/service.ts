@@ -14,15 +14,14 @@ import {
 } from '@aws-sdk/client-proton';
 import {
   DONE, isBusy, listOf, outputData, pending, Progress, readTags, sameVersion, syncTags, Tag, TemplateVersion, versionMove, whenFree,
+  namedWorkloadHandler,
 } from './workload';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from '../../src/private/properties';
 import { InstanceSpec, renderServiceSpec, sameInputs, serviceSpecParts, SpecInputs } from '../../src/private/spec';
-import { protonClient } from '../shared/client';
 import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
-import { log } from '../shared/log';
 import { PropertyReader } from '../shared/properties';
 import { clientToken, TokenSource } from '../shared/tokens';
-import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler, ResourceProperties } from '../shared/types';
+import type { IsCompleteRequest, OnEventRequest, ResourceHandler, ResourceProperties } from '../shared/types';
 
 /** The service the properties describe. */
 interface DesiredService {
@@ -358,10 +357,6 @@ async function cancel(label: string, call: () => Promise<unknown>): Promise<Prog
   }
 }
 
-function report(event: OnEventRequest, progress: Progress): void {
-  if (!progress.done) log(progress.reason, event);
-}
-
 /** The desired service, with the instances the previous properties had and these no longer list. */
 function readUpdate(event: OnEventRequest | IsCompleteRequest): { desired: DesiredService; previous?: DesiredService } {
   const desired = readService(event.ResourceProperties);
@@ -372,41 +367,10 @@ function readUpdate(event: OnEventRequest | IsCompleteRequest): { desired: Desir
   return { desired: { ...desired, removedInstances }, previous };
 }
 
-export const serviceHandler: ResourceHandler = {
-  async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
-    const client = protonClient();
-    switch (event.RequestType) {
-      case 'Create': {
-        const desired = readService(event.ResourceProperties);
-        await create(client, desired);
-        return { PhysicalResourceId: desired.name };
-      }
-      case 'Update': {
-        const { desired, previous } = readUpdate(event);
-        if (desired.name !== event.PhysicalResourceId) {
-          // A new name is a new service; CloudFormation deletes the old one in its cleanup phase.
-          await create(client, desired);
-        } else {
-          report(event, await advance(client, event, desired, previous, true));
-        }
-        return { PhysicalResourceId: desired.name };
-      }
-      case 'Delete':
-        report(event, await advanceDeletion(client, event.PhysicalResourceId, true));
-        return { PhysicalResourceId: event.PhysicalResourceId };
-    }
-  },
-
-  async isComplete(event: IsCompleteRequest): Promise<IsCompleteResponse> {
-    const client = protonClient();
-    if (event.RequestType === 'Delete') {
-      const progress = await advanceDeletion(client, event.PhysicalResourceId, false);
-      report(event, progress);
-      return { IsComplete: progress.done };
-    }
-    const { desired, previous } = readUpdate(event);
-    const progress = await advance(client, event, desired, previous, false);
-    report(event, progress);
-    return progress.done ? { IsComplete: true, Data: await data(client, desired) } : { IsComplete: false };
-  },
-};
+export const serviceHandler: ResourceHandler = namedWorkloadHandler<DesiredService>({
+  read: readUpdate,
+  create,
+  advance,
+  advanceDeletion,
+  data,
+});

@@ -1,10 +1,13 @@
 /**
- * What the environment and service handlers share: template version moves, tags, outputs returned as Data, and the
- * "one step at a time" convention of their isComplete phase.
+ * What the environment and service handlers share: their CloudFormation lifecycle, template version moves, tags,
+ * outputs returned as Data, and the "one step at a time" convention of their isComplete phase.
  */
 import { ListTagsForResourceCommand, Output, ProtonClient, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
+import { protonClient } from '../shared/client';
 import { isConflict } from '../shared/errors';
+import { log } from '../shared/log';
 import { PropertyReader } from '../shared/properties';
+import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler } from '../shared/types';
 
 /**
  * What one reconciliation pass found: everything is in place (`done`), or it issued a call or is waiting for a
@@ -149,4 +152,56 @@ export async function outputData(attributes: string[], sourceOf: (attribute: str
 
 export function listOf(values: string[]): string {
   return values.length > 0 ? values.join(', ') : 'none';
+}
+
+/** How one kind of named Proton workload (an environment, a service) moves toward the state its properties describe. */
+export interface NamedWorkload<Desired extends { readonly name: string }> {
+  /** The desired state, and for an Update that keeps the name, the previous one. */
+  read(event: OnEventRequest | IsCompleteRequest): { desired: Desired; previous?: Desired };
+  /** The single create call (idempotent). */
+  create(client: ProtonClient, desired: Desired): Promise<void>;
+  /** One reconciliation step toward `desired`; `retryFailed` on the first step of an event. */
+  advance(client: ProtonClient, event: OnEventRequest | IsCompleteRequest, desired: Desired, previous: Desired | undefined,
+    retryFailed: boolean): Promise<Progress>;
+  /** One step of deleting the named workload; done once it is gone. */
+  advanceDeletion(client: ProtonClient, name: string, retryFailed: boolean): Promise<Progress>;
+  /** The resource's Data once it is in place. */
+  data(client: ProtonClient, desired: Desired): Promise<{ [attribute: string]: string }>;
+}
+
+/**
+ * The CloudFormation lifecycle of a named workload: the physical id is the name, a new name is a new resource
+ * (CloudFormation deletes the old one in its cleanup phase), and isComplete takes one step per call.
+ */
+export function namedWorkloadHandler<Desired extends { readonly name: string }>(workload: NamedWorkload<Desired>): ResourceHandler {
+  const report = (event: OnEventRequest, progress: Progress) => {
+    if (!progress.done) log(progress.reason, event);
+    return progress;
+  };
+  return {
+    async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
+      const client = protonClient();
+      if (event.RequestType === 'Delete') {
+        report(event, await workload.advanceDeletion(client, event.PhysicalResourceId, true));
+        return { PhysicalResourceId: event.PhysicalResourceId };
+      }
+      const { desired, previous } = workload.read(event);
+      if (event.RequestType === 'Update' && desired.name === event.PhysicalResourceId) {
+        report(event, await workload.advance(client, event, desired, previous, true));
+      } else {
+        await workload.create(client, desired);
+      }
+      return { PhysicalResourceId: desired.name };
+    },
+
+    async isComplete(event: IsCompleteRequest): Promise<IsCompleteResponse> {
+      const client = protonClient();
+      if (event.RequestType === 'Delete') {
+        return { IsComplete: report(event, await workload.advanceDeletion(client, event.PhysicalResourceId, false)).done };
+      }
+      const { desired, previous } = workload.read(event);
+      const progress = report(event, await workload.advance(client, event, desired, previous, false));
+      return progress.done ? { IsComplete: true, Data: await workload.data(client, desired) } : { IsComplete: false };
+    },
+  };
 }
