@@ -3,11 +3,12 @@
  * says whether it serves the Provider framework's onEvent or isComplete; the event's ResourceType picks the handler.
  */
 import { RESOURCE_HANDLERS } from './resources';
+import { HANDLER_PHASE_VARIABLE } from '../src/private/properties';
 import { errorMessage } from './shared/errors';
 import { log } from './shared/log';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler } from './shared/types';
 
-export const PHASE_VARIABLE = 'PROTON_HANDLER_PHASE';
+export const PHASE_VARIABLE = HANDLER_PHASE_VARIABLE;
 
 export async function handler(event: OnEventRequest | IsCompleteRequest): Promise<OnEventResponse | IsCompleteResponse> {
   const phase = process.env[PHASE_VARIABLE];
@@ -34,9 +35,9 @@ export async function handler(event: OnEventRequest | IsCompleteRequest): Promis
 }
 
 function resourceHandler(resourceType: string): ResourceHandler {
-  const found = Object.prototype.hasOwnProperty.call(RESOURCE_HANDLERS, resourceType) ? RESOURCE_HANDLERS[resourceType] : undefined;
+  const found = RESOURCE_HANDLERS.get(resourceType);
   if (!found) {
-    throw new Error(`Unknown custom resource type ${JSON.stringify(resourceType)}; this handler serves ${Object.keys(RESOURCE_HANDLERS).join(', ')}`);
+    throw new Error(`Unknown custom resource type ${JSON.stringify(resourceType)}; this handler serves ${[...RESOURCE_HANDLERS.keys()].join(', ')}`);
   }
   return found;
 }

@@ -59,11 +59,12 @@ export class AccountSettings extends Resource {
     });
     provider.addToRolePolicy(new iam.PolicyStatement({
       actions: ['proton:GetAccountSettings', 'proton:UpdateAccountSettings'],
-      // Account settings are an account-wide singleton with no ARN of their own.
+      // Proton requires '*': account settings are an account-wide singleton with no ARN of their own (the service
+      // authorization reference lists no resource type for these actions).
       resources: ['*'],
     }));
     for (const role of [props.pipelineServiceRole, props.pipelineCodebuildRole]) {
-      role?.grantPassRole(provider.role);
+      if (role) provider.grantPassRole(role);
     }
     orderPipelinesAfterAccountSettings(this, 'accountSettings');
   }

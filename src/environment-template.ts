@@ -1,6 +1,6 @@
-import { IResource, RemovalPolicy, Resource, Stack, aws_iam as iam, aws_kms as kms, aws_proton as proton } from 'aws-cdk-lib';
+import { IResource, ITaggable, RemovalPolicy, Resource, Stack, TagManager, TagType, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { checkTemplateProps, recordTemplateRemovalPolicy, templateArn } from './private/template';
+import { checkTemplateProps, defineTemplateResource, recordTemplateRemovalPolicy, templateArn } from './private/template';
 import { checkResourceName, generateResourceName } from './private/workload';
 
 /**
@@ -85,13 +85,23 @@ export interface EnvironmentTemplateProps {
   readonly provisioning?: Provisioning;
 
   /**
+   * Whether a template of this name that already exists in Proton, and that no stack manages, is taken over by this
+   * stack. Without it, such a template fails the deployment, naming what exists: two stacks must never silently manage
+   * one template. Migrating a stack deployed with cdk-proton 0.1 (whose templates were `AWS::Proton::*` resources)
+   * needs it once.
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
    * What happens to the template when it is removed from the stack.
    *
    * A template is metadata the stack can define again, so it is deleted by default. Proton deletes a template only once
    * it has no versions left: CloudFormation deletes this stack's versions first (they depend on the template), but a
    * retained version, or one made outside the stack, keeps the template from being deleted; retain the template too then.
    *
-   * @default RemovalPolicy.DESTROY
+   * @default - RemovalPolicy.RETAIN for an adopted template (`adoptExisting`), RemovalPolicy.DESTROY otherwise
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -128,10 +138,10 @@ abstract class EnvironmentTemplateBase extends Resource implements IEnvironmentT
 }
 
 /**
- * A Proton environment template (`AWS::Proton::EnvironmentTemplate`). Register its versions with
+ * A Proton environment template (`Custom::ProtonEnvironmentTemplate`, served by the stack's Proton provider). Register its versions with
  * `EnvironmentTemplateVersion`.
  */
-export class EnvironmentTemplate extends EnvironmentTemplateBase {
+export class EnvironmentTemplate extends EnvironmentTemplateBase implements ITaggable {
   /**
    * Imports an environment template by name.
    */
@@ -157,6 +167,8 @@ export class EnvironmentTemplate extends EnvironmentTemplateBase {
   public readonly environmentTemplateName: string;
   /** The template's ARN. */
   public readonly environmentTemplateArn: string;
+  /** Tags applied to the Proton template. */
+  public readonly tags: TagManager;
   /** Who provisions the template's environments; undefined when Proton does. */
   public readonly provisioning?: Provisioning;
 
@@ -165,16 +177,21 @@ export class EnvironmentTemplate extends EnvironmentTemplateBase {
     checkTemplateProps(this, 'environmentTemplateName', props.environmentTemplateName, props.displayName, props.description);
     this.environmentTemplateName = props.environmentTemplateName ?? generateResourceName(this);
     this.provisioning = props.provisioning;
-    const resource = new proton.CfnEnvironmentTemplate(this, 'Resource', {
-      name: this.environmentTemplateName,
+    const removalPolicy = props.removalPolicy ?? (props.adoptExisting ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    this.tags = new TagManager(TagType.KEY_VALUE, 'Custom::ProtonEnvironmentTemplate');
+    defineTemplateResource(this, {
+      kind: 'Environment',
+      templateName: this.environmentTemplateName,
       displayName: props.displayName,
       description: props.description,
-      encryptionKey: props.encryptionKey?.keyArn,
+      encryptionKeyArn: props.encryptionKey?.keyArn,
       provisioning: props.provisioning,
+      tags: this.tags,
+      adoptExisting: props.adoptExisting ?? false,
+      removalPolicy,
     });
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    resource.applyRemovalPolicy(removalPolicy);
     recordTemplateRemovalPolicy(this, removalPolicy);
-    this.environmentTemplateArn = resource.attrArn;
+    // Computed from the name, not read from the resource: other stacks use it without an export.
+    this.environmentTemplateArn = templateArn(Stack.of(this), 'environment-template', this.environmentTemplateName);
   }
 }

@@ -5,7 +5,10 @@ import { Construct } from 'constructs';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
 import { ProtonProvider } from './private/provider';
-import { checkDescription, checkResourceName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs } from './private/workload';
+import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
+import {
+  checkDescription, checkResourceName, claimName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs,
+} from './private/workload';
 
 /**
  * A Proton environment.
@@ -128,9 +131,18 @@ export interface EnvironmentProps {
   readonly componentRole?: iam.IRole;
 
   /**
+   * Whether an environment of this name that already exists in Proton, and that no stack manages, is taken over by
+   * this stack (its spec and version are then brought to this definition). Without it, such an environment fails the
+   * deployment: two stacks must never silently manage one environment.
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
    * What happens to the environment when it leaves the stack.
    *
-   * @default RemovalPolicy.DESTROY
+   * @default - RemovalPolicy.RETAIN for an adopted environment (`adoptExisting`), RemovalPolicy.DESTROY otherwise
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -193,16 +205,20 @@ export class Environment extends EnvironmentBase implements ITaggable {
       inputs = validateSpecInputs(this, 'spec', schema, schema.environmentInputType, inputs);
     }
 
+    if (!Token.isUnresolved(name)) claimName(this, 'environment', name, 'environmentName');
+    const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);
     const provider = ProtonProvider.of(this);
     this.resource = provider.customResource(this, 'Resource', {
       resourceType: ResourceTypes.ENVIRONMENT,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+      removalPolicy: props.removalPolicy ?? (props.adoptExisting ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY),
       properties: definedProperties({
         [EnvironmentProperties.ENVIRONMENT_NAME]: name,
         [EnvironmentProperties.TEMPLATE_NAME]: props.templateVersion.template.environmentTemplateName,
-        [EnvironmentProperties.TEMPLATE_MAJOR_VERSION]: props.templateVersion.majorVersion,
-        [EnvironmentProperties.TEMPLATE_MINOR_VERSION]: props.templateVersion.minorVersion,
+        [EnvironmentProperties.TEMPLATE_MAJOR_VERSION]: selector.majorVersion,
+        [EnvironmentProperties.TEMPLATE_MINOR_VERSION]: selector.minorVersion,
+        [EnvironmentProperties.TEMPLATE_BUNDLE_HASH]: selector.bundleHash,
+        [EnvironmentProperties.ADOPT_EXISTING]: props.adoptExisting ? 'true' : undefined,
         [EnvironmentProperties.SPEC]: stack.toJsonString(inputs),
         [EnvironmentProperties.DESCRIPTION]: props.description,
         [EnvironmentProperties.PROTON_SERVICE_ROLE_ARN]: props.protonServiceRole?.roleArn,
@@ -219,16 +235,17 @@ export class Environment extends EnvironmentBase implements ITaggable {
     this.environmentName = this.resource.ref;
     this.environmentArn = environmentArn(this, this.environmentName);
 
-    provider.addToRolePolicy(new iam.PolicyStatement({
-      actions: [
-        'proton:CreateEnvironment', 'proton:GetEnvironment', 'proton:UpdateEnvironment', 'proton:DeleteEnvironment',
-        'proton:CancelEnvironmentDeployment', 'proton:ListEnvironmentOutputs',
-        'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
-      ],
-      resources: [environmentArn(this, name)],
-    }));
+    dependOnTemplateVersion(this.resource, selector);
+    provider.grantOn('environment', name, [
+      'proton:CreateEnvironment', 'proton:GetEnvironment', 'proton:UpdateEnvironment', 'proton:DeleteEnvironment',
+      'proton:CancelEnvironmentDeployment', 'proton:ListEnvironmentOutputs',
+      'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
+    ]);
+    // Resolving the version by its bundle, and deleting superseded versions the environment no longer runs on.
+    provider.grantOn('environment-template', props.templateVersion.template.environmentTemplateName,
+      TEMPLATE_VERSION_READ_AND_COLLECT('Environment'));
     for (const role of [props.protonServiceRole, props.codebuildRole, props.componentRole]) {
-      role?.grantPassRole(provider.role);
+      if (role) provider.grantPassRole(role);
     }
   }
 

@@ -2,7 +2,7 @@ import { IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
-import { checkMajorVersion, defineTemplateVersionResource } from './private/template';
+import { checkMajorVersion, checkMinorVersion, defineTemplateVersionResource, markOwnVersion } from './private/template';
 import { checkDescription } from './private/workload';
 import { IServiceTemplate } from './service-template';
 import { TemplateBundle, TemplateBundleKind } from './template-bundle';
@@ -47,18 +47,22 @@ export interface IServiceTemplateVersion extends IResource {
   readonly majorVersion: string;
 
   /**
-   * The minor version Proton assigned, e.g. '0'.
+   * The minor version, e.g. '0': for a version this app defines, a token Proton's numbering fills in at deploy time
+   * (don't pass it to another stack: environments and services find the version by its bundle, so a platform upgrade
+   * changes no export); for an imported version, the pinned minor it was imported with.
    *
    * @attribute
+   * @default - resolved at deploy time (an imported version without a pinned minor)
    */
-  readonly minorVersion: string;
+  readonly minorVersion?: string;
 
   /**
    * The version's ARN: the template's ARN followed by `:<major>.<minor>`.
    *
    * @attribute
+   * @default - resolved at deploy time (an imported version without a pinned minor)
    */
-  readonly templateVersionArn: string;
+  readonly templateVersionArn?: string;
 
   /**
    * The bundle the version was registered from, so services can validate their specs at synth time.
@@ -102,9 +106,10 @@ export interface ServiceTemplateVersionProps {
   readonly supportedComponentSources?: ComponentSource[];
 
   /**
-   * The major version the version belongs to. A major that exists gets a new minor version; a major that does not
-   * exist yet must be the next one in sequence (Proton numbers majors itself), and its first version should be
-   * deployed before other versions of that major are added (versions are registered in parallel).
+   * The major version the version belongs to. A major that exists gets a new minor version; a major with no versions
+   * yet is opened by Proton, which numbers majors itself: after a template's versions were all deleted it may give the
+   * new major another number, which the handler accepts and records (environments and services still find the version
+   * by this declared major and the bundle). Deploy a new major's first version before adding others to it.
    *
    * @default '1'
    */
@@ -129,8 +134,9 @@ export interface ServiceTemplateVersionProps {
    * What happens to the version in Proton when it is removed from the stack or replaced (a new bundle or major
    * version registers a new minor version, and CloudFormation then deletes the old one).
    *
-   * Proton refuses to delete a version that service instances or pipelines run on; it deletes a recommended (highest published) version
-   * only after the template's other versions, so when a stack is deleted the version waits a few minutes for them.
+   * Proton refuses to delete a version that service instances or pipelines run on, and a recommended (highest published)
+   * version while older ones exist: such a version is then kept, tagged `cdk-proton:superseded`, and deleted by whichever
+   * deployment frees it (a service moving off it or being deleted); the stack's update or deletion never waits.
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -152,14 +158,21 @@ export interface ServiceTemplateVersionAttributes {
   readonly majorVersion: string;
 
   /**
-   * The minor version, e.g. '0'.
+   * A pinned minor version, e.g. '0'. Environments and services on a pinned minor stay on it when the platform
+   * publishes a new one (and keep Proton from deleting it); prefer `bundle`, which follows the platform's versions.
+   *
+   * @default - the version registered from `bundle` when given, otherwise the major's recommended (latest published)
+   * minor, resolved at each deployment
    */
-  readonly minorVersion: string;
+  readonly minorVersion?: string;
 
   /**
-   * The bundle the version was registered from, to validate service specs at synth time.
+   * The bundle the version was registered from: environments and services deploy the version registered from it
+   * (found by its content hash at deploy time: a platform upgrade changes no export and moves them when they deploy
+   * next), and validate their specs against its schema at synth time. A team stack or pipeline stage gives the same
+   * bundle folder the platform registers.
    *
-   * @default - specs are validated by Proton at deploy time only
+   * @default - specs are validated by Proton at deploy time only; without minorVersion, the major's recommended minor
    */
   readonly bundle?: TemplateBundle;
 
@@ -172,7 +185,9 @@ export interface ServiceTemplateVersionAttributes {
 /**
  * A version of a Proton service template, registered from a template bundle folder and published by default.
  *
- * Proton assigns the minor version, so `minorVersion` and `templateVersionArn` are known at deploy time only.
+ * Proton assigns the minor version, so `minorVersion` and `templateVersionArn` are known at deploy time only. The version
+ * is content-addressed: deploying the same bundle again (a re-delivered event, a rolled-back upgrade's leftover) adopts
+ * the version registered from it instead of registering a duplicate; its `cdk-proton:bundle-sha256` tag records the hash.
  */
 export class ServiceTemplateVersion extends Resource implements IServiceTemplateVersion {
   /**
@@ -185,12 +200,14 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
       public readonly template = attrs.template;
       public readonly majorVersion = attrs.majorVersion;
       public readonly minorVersion = attrs.minorVersion;
-      public readonly templateVersionArn = `${attrs.template.serviceTemplateArn}:${attrs.majorVersion}.${attrs.minorVersion}`;
+      public readonly templateVersionArn = attrs.minorVersion !== undefined
+        ? `${attrs.template.serviceTemplateArn}:${attrs.majorVersion}.${attrs.minorVersion}` : undefined;
       public readonly bundle = attrs.bundle;
       public readonly compatibleEnvironmentTemplates = attrs.compatibleEnvironmentTemplates;
     }
     const imported = new Import(scope, id);
     checkMajorVersion(imported, 'majorVersion', attrs.majorVersion);
+    if (attrs.minorVersion !== undefined) checkMinorVersion(imported, 'minorVersion', attrs.minorVersion);
     checkCompatibleEnvironmentTemplates(imported, attrs.compatibleEnvironmentTemplates);
     return imported;
   }
@@ -239,6 +256,7 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
     });
     // The template's name is a literal: the dependency makes CloudFormation create the template first and delete it last.
     resource.node.addDependency(props.template, ...props.compatibleEnvironmentTemplates.map(c => c.template));
+    markOwnVersion(this);
     this.minorVersion = resource.getAttString(TemplateVersionAttributes.MINOR_VERSION);
     this.templateVersionArn = resource.getAttString(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
   }

@@ -1,7 +1,7 @@
-import { IResource, RemovalPolicy, Resource, Stack, aws_iam as iam, aws_kms as kms, aws_proton as proton } from 'aws-cdk-lib';
+import { IResource, ITaggable, RemovalPolicy, Resource, Stack, TagManager, TagType, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Provisioning } from './environment-template';
-import { checkTemplateProps, recordTemplateRemovalPolicy, templateArn } from './private/template';
+import { checkTemplateProps, defineTemplateResource, recordTemplateRemovalPolicy, templateArn } from './private/template';
 import { checkResourceName, generateResourceName } from './private/workload';
 
 /**
@@ -76,13 +76,23 @@ export interface ServiceTemplateProps {
   readonly pipelineProvisioning?: Provisioning;
 
   /**
+   * Whether a template of this name that already exists in Proton, and that no stack manages, is taken over by this
+   * stack. Without it, such a template fails the deployment, naming what exists: two stacks must never silently manage
+   * one template. Migrating a stack deployed with cdk-proton 0.1 (whose templates were `AWS::Proton::*` resources)
+   * needs it once.
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
    * What happens to the template when it is removed from the stack.
    *
    * A template is metadata the stack can define again, so it is deleted by default. Proton deletes a template only once
    * it has no versions left: CloudFormation deletes this stack's versions first (they depend on the template), but a
    * retained version, or one made outside the stack, keeps the template from being deleted; retain the template too then.
    *
-   * @default RemovalPolicy.DESTROY
+   * @default - RemovalPolicy.RETAIN for an adopted template (`adoptExisting`), RemovalPolicy.DESTROY otherwise
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -119,10 +129,10 @@ abstract class ServiceTemplateBase extends Resource implements IServiceTemplate 
 }
 
 /**
- * A Proton service template (`AWS::Proton::ServiceTemplate`). Register its versions with
+ * A Proton service template (`Custom::ProtonServiceTemplate`, served by the stack's Proton provider). Register its versions with
  * `ServiceTemplateVersion`.
  */
-export class ServiceTemplate extends ServiceTemplateBase {
+export class ServiceTemplate extends ServiceTemplateBase implements ITaggable {
   /**
    * Imports a service template by name.
    */
@@ -148,6 +158,8 @@ export class ServiceTemplate extends ServiceTemplateBase {
   public readonly serviceTemplateName: string;
   /** The template's ARN. */
   public readonly serviceTemplateArn: string;
+  /** Tags applied to the Proton template. */
+  public readonly tags: TagManager;
   /** Who provisions the template's service pipelines; undefined when Proton does. */
   public readonly pipelineProvisioning?: Provisioning;
 
@@ -156,16 +168,21 @@ export class ServiceTemplate extends ServiceTemplateBase {
     checkTemplateProps(this, 'serviceTemplateName', props.serviceTemplateName, props.displayName, props.description);
     this.serviceTemplateName = props.serviceTemplateName ?? generateResourceName(this);
     this.pipelineProvisioning = props.pipelineProvisioning;
-    const resource = new proton.CfnServiceTemplate(this, 'Resource', {
-      name: this.serviceTemplateName,
+    const removalPolicy = props.removalPolicy ?? (props.adoptExisting ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    this.tags = new TagManager(TagType.KEY_VALUE, 'Custom::ProtonServiceTemplate');
+    defineTemplateResource(this, {
+      kind: 'Service',
+      templateName: this.serviceTemplateName,
       displayName: props.displayName,
       description: props.description,
-      encryptionKey: props.encryptionKey?.keyArn,
-      pipelineProvisioning: props.pipelineProvisioning,
+      encryptionKeyArn: props.encryptionKey?.keyArn,
+      provisioning: props.pipelineProvisioning,
+      tags: this.tags,
+      adoptExisting: props.adoptExisting ?? false,
+      removalPolicy,
     });
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    resource.applyRemovalPolicy(removalPolicy);
     recordTemplateRemovalPolicy(this, removalPolicy);
-    this.serviceTemplateArn = resource.attrArn;
+    // Computed from the name, not read from the resource: other stacks use it without an export.
+    this.serviceTemplateArn = templateArn(Stack.of(this), 'service-template', this.serviceTemplateName);
   }
 }

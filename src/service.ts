@@ -4,10 +4,11 @@ import { IEnvironment } from './environment';
 import { Provisioning } from './environment-template';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from './private/properties';
 import { ProtonProvider } from './private/provider';
+import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
 import { TemplateSchema } from './private/schema';
 import { SpecInputs } from './private/spec';
 import {
-  checkDescription, checkResourceName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
+  checkDescription, checkResourceName, claimName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
   orderPipelinesAfterAccountSettings,
 } from './private/workload';
 import { IServiceTemplateVersion } from './service-template-version';
@@ -111,9 +112,18 @@ export interface ServiceProps {
   readonly description?: string;
 
   /**
+   * Whether a service of this name that already exists in Proton, and that no stack manages, is taken over by this
+   * stack (its instances, specs and version are then brought to this definition). Without it, such a service fails the
+   * deployment: two stacks must never silently manage one service.
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
    * What happens to the service (its instances and pipeline) when it leaves the stack.
    *
-   * @default RemovalPolicy.DESTROY
+   * @default - RemovalPolicy.RETAIN for an adopted service (`adoptExisting`), RemovalPolicy.DESTROY otherwise
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -177,16 +187,20 @@ export class Service extends ServiceBase implements ITaggable {
       pipelineSpec = validateSpecInputs(this, 'pipelineSpec', schema, schema.pipelineInputType, pipelineSpec);
     }
 
+    if (!Token.isUnresolved(name)) claimName(this, 'service', name, 'serviceName');
+    const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);
     const provider = ProtonProvider.of(this);
     this.resource = provider.customResource(this, 'Resource', {
       resourceType: ResourceTypes.SERVICE,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+      removalPolicy: props.removalPolicy ?? (props.adoptExisting ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY),
       properties: definedProperties({
         [ServiceProperties.SERVICE_NAME]: name,
         [ServiceProperties.TEMPLATE_NAME]: props.templateVersion.template.serviceTemplateName,
-        [ServiceProperties.TEMPLATE_MAJOR_VERSION]: props.templateVersion.majorVersion,
-        [ServiceProperties.TEMPLATE_MINOR_VERSION]: props.templateVersion.minorVersion,
+        [ServiceProperties.TEMPLATE_MAJOR_VERSION]: selector.majorVersion,
+        [ServiceProperties.TEMPLATE_MINOR_VERSION]: selector.minorVersion,
+        [ServiceProperties.TEMPLATE_BUNDLE_HASH]: selector.bundleHash,
+        [ServiceProperties.ADOPT_EXISTING]: props.adoptExisting ? 'true' : undefined,
         [ServiceProperties.INSTANCES]: stack.toJsonString(instances),
         [ServiceProperties.PIPELINE_SPEC]: pipelineSpec ? stack.toJsonString(pipelineSpec) : undefined,
         [ServiceProperties.REPOSITORY_CONNECTION_ARN]: props.repository?.connectionArn,
@@ -204,17 +218,16 @@ export class Service extends ServiceBase implements ITaggable {
     this.serviceName = this.resource.ref;
     this.serviceArn = serviceArn(this, this.serviceName);
 
-    const arn = serviceArn(this, name);
-    provider.addToRolePolicy(new iam.PolicyStatement({
-      actions: [
-        'proton:CreateService', 'proton:GetService', 'proton:UpdateService', 'proton:DeleteService',
-        'proton:UpdateServicePipeline', 'proton:CancelServicePipelineDeployment', 'proton:ListServicePipelineOutputs',
-        'proton:CreateServiceInstance', 'proton:GetServiceInstance', 'proton:UpdateServiceInstance', 'proton:CancelServiceInstanceDeployment',
-        'proton:ListServiceInstanceOutputs',
-        'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
-      ],
-      resources: [arn, `${arn}/pipeline`, `${arn}/service-instance/*`],
-    }));
+    dependOnTemplateVersion(this.resource, selector);
+    provider.grantOn('service', name, [
+      'proton:CreateService', 'proton:GetService', 'proton:UpdateService', 'proton:DeleteService',
+      'proton:UpdateServicePipeline', 'proton:CancelServicePipelineDeployment', 'proton:ListServicePipelineOutputs',
+      'proton:CreateServiceInstance', 'proton:GetServiceInstance', 'proton:UpdateServiceInstance', 'proton:CancelServiceInstanceDeployment',
+      'proton:ListServiceInstanceOutputs',
+      'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
+    ]);
+    // Resolving the version by its bundle, and deleting superseded versions the service no longer runs on.
+    provider.grantOn('service-template', props.templateVersion.template.serviceTemplateName, TEMPLATE_VERSION_READ_AND_COLLECT('Service'));
     if (props.repository) {
       // CreateService hands the connection to Proton's pipeline.
       provider.addToRolePolicy(new iam.PolicyStatement({

@@ -1,14 +1,15 @@
 /**
  * Custom::ProtonAccountSettings: the account-wide pipeline settings. Create records the settings in place before it
  * changes them, in the physical id (Delete events carry no Data), and Delete restores the settings the resource set.
- * UpdateAccountSettings is synchronous: nothing to wait for.
+ * Every step compares the settings Proton reports with the ones wanted, so repeating one is harmless
+ * (UpdateAccountSettings is synchronous: nothing else to wait for).
  */
 import { AccountSettings, GetAccountSettingsCommand, ProtonClient, UpdateAccountSettingsCommand, UpdateAccountSettingsInput } from '@aws-sdk/client-proton';
 import { readRepository, RepositoryBranch } from './environment';
 import { ACCOUNT_SETTINGS_RESOURCE_TYPE, AccountSettingsProperties } from '../../src/private/properties';
-import { protonClient } from '../shared/client';
+import { DONE, lifecycle, pending, Progress } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
-import type { IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler, ResourceProperties } from '../shared/types';
+import type { ResourceHandler, ResourceProperties } from '../shared/types';
 
 interface Settings {
   readonly pipelineServiceRoleArn?: string;
@@ -49,9 +50,9 @@ function decodePrevious(physicalId: string): Settings | undefined {
 }
 
 /** The update that sets `set` and puts back the previous value of each setting in `restore`; undefined when empty. */
-function updateInput(set: Settings, restore: Setting[], previous: Settings): UpdateAccountSettingsInput | undefined {
+function updateInput(set: Settings, restore: Setting[], previous: Settings, only: Setting[] = SETTINGS): UpdateAccountSettingsInput | undefined {
   const input: { -readonly [K in keyof UpdateAccountSettingsInput]: UpdateAccountSettingsInput[K] } = {};
-  for (const setting of SETTINGS) {
+  for (const setting of only) {
     const restoring = restore.includes(setting);
     const value = restoring ? previous[setting] : set[setting];
     if (value === undefined && !restoring) continue;
@@ -66,40 +67,50 @@ function updateInput(set: Settings, restore: Setting[], previous: Settings): Upd
   return Object.keys(input).length > 0 ? input : undefined;
 }
 
-async function update(client: ProtonClient, input: UpdateAccountSettingsInput | undefined): Promise<void> {
-  if (input) await client.send(new UpdateAccountSettingsCommand(input));
+async function currentSettings(client: ProtonClient): Promise<AccountSettings | undefined> {
+  return (await client.send(new GetAccountSettingsCommand({}))).accountSettings;
 }
 
-export const accountSettingsHandler: ResourceHandler = {
-  async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
-    const client = protonClient();
-    switch (event.RequestType) {
-      case 'Create': {
-        const desired = readSettings(event.ResourceProperties);
-        const current = (await client.send(new GetAccountSettingsCommand({}))).accountSettings;
-        const physicalId = encodePrevious(current);
-        await update(client, updateInput(desired, [], {}));
-        return { PhysicalResourceId: physicalId };
-      }
-      case 'Update': {
-        const desired = readSettings(event.ResourceProperties);
-        const old = readSettings(event.OldResourceProperties);
-        const dropped = SETTINGS.filter(s => old[s] !== undefined && desired[s] === undefined);
-        await update(client, updateInput(desired, dropped, decodePrevious(event.PhysicalResourceId) ?? {}));
-        return { PhysicalResourceId: event.PhysicalResourceId };
-      }
-      case 'Delete': {
-        const previous = decodePrevious(event.PhysicalResourceId);
-        if (previous) {
-          const set = readSettings(event.ResourceProperties);
-          await update(client, updateInput({}, SETTINGS.filter(s => set[s] !== undefined), previous));
-        }
-        return { PhysicalResourceId: event.PhysicalResourceId };
-      }
-    }
-  },
+/** The settings as Proton reports them, in the shape of Settings ('' and absent both mean "not set"). */
+function normalized(settings: AccountSettings | undefined): Settings {
+  const repository = settings?.pipelineProvisioningRepository;
+  return {
+    pipelineServiceRoleArn: settings?.pipelineServiceRoleArn || undefined,
+    pipelineCodebuildRoleArn: settings?.pipelineCodebuildRoleArn || undefined,
+    pipelineProvisioningRepository: repository ? { provider: repository.provider!, name: repository.name!, branch: repository.branch! } : undefined,
+  };
+}
 
-  async isComplete(): Promise<IsCompleteResponse> {
-    return { IsComplete: true };
+/** The update that makes Proton's settings `wanted` for the given settings; undefined when they already are. */
+async function converge(client: ProtonClient, wanted: Settings, managed: Setting[], reason: string): Promise<Progress> {
+  const current = normalized(await currentSettings(client));
+  const differing = managed.filter(s => JSON.stringify(current[s] ?? null) !== JSON.stringify(wanted[s] ?? null));
+  const input = updateInput(wanted, differing.filter(s => wanted[s] === undefined), {}, differing);
+  if (!input) return DONE;
+  await client.send(new UpdateAccountSettingsCommand(input));
+  return pending(reason);
+}
+
+export const accountSettingsHandler: ResourceHandler = lifecycle<Settings>({
+  resourceType: ACCOUNT_SETTINGS_RESOURCE_TYPE,
+  decode: readSettings,
+  needsNewResource: () => false,
+  async create(ctx) {
+    // The physical id records the settings in place before this resource changes them; isComplete then sets them.
+    return encodePrevious(await currentSettings(ctx.client));
   },
-};
+  async advance(ctx, physicalId, desired, previous) {
+    const recorded = decodePrevious(physicalId) ?? {};
+    // A setting the stack stops managing goes back to what it was before the stack set it.
+    const dropped = SETTINGS.filter(s => previous?.[s] !== undefined && desired[s] === undefined);
+    const wanted: Settings = Object.fromEntries(SETTINGS.map(s => [s, dropped.includes(s) ? recorded[s] : desired[s]]));
+    const managed = SETTINGS.filter(s => desired[s] !== undefined || dropped.includes(s));
+    return converge(ctx.client, wanted, managed, 'updating the account settings');
+  },
+  async advanceDeletion(ctx, physicalId, properties) {
+    const recorded = decodePrevious(physicalId);
+    if (!recorded || !properties) return DONE;
+    const managed = SETTINGS.filter(s => properties[s] !== undefined);
+    return converge(ctx.client, recorded, managed, 'restoring the account settings');
+  },
+});

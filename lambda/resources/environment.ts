@@ -4,20 +4,24 @@
  * onEvent makes at most one call (create, the first update, or cancel/delete); isComplete compares the environment
  * Proton reports with the desired one and takes the next step (deploy, settings, tags) once nothing is in progress.
  * Every step is decided from Proton's state, so a re-delivered event or a repeated poll never deploys twice.
+ * The template version is resolved at deploy time from the bundle hash (or is the major's recommended minor, or a
+ * pinned minor); once the environment has moved off a version, superseded versions that nothing uses are deleted.
  */
 import {
   CancelEnvironmentDeploymentCommand, CreateEnvironmentCommand, DeleteEnvironmentCommand, Environment, GetEnvironmentCommand,
-  ListEnvironmentOutputsCommand, ProtonClient, RepositoryProvider, UpdateEnvironmentCommand,
+  paginateListEnvironmentOutputs, ProtonClient, RepositoryProvider, UpdateEnvironmentCommand,
 } from '@aws-sdk/client-proton';
-import {
-  DONE, isBusy, outputData, pending, Progress, readTags, sameVersion, syncTags, Tag, TemplateVersion, versionMove, whenFree,
-  namedWorkloadHandler,
-} from './workload';
+import { isBusy, outputData, sameVersion, TemplateVersion, versionMove } from './workload';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from '../../src/private/properties';
 import { environmentInputs, renderEnvironmentSpec, sameInputs, SpecInputs } from '../../src/private/spec';
 import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
+import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
+import { specValues } from '../shared/redact';
+import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../shared/tags';
+import { ENVIRONMENT_TEMPLATES } from '../shared/template-api';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
+import { collectSupersededVersions, resolveVersion, sameSelector, VersionSelector } from '../shared/versions';
 
 export interface RepositoryBranch {
   readonly provider: RepositoryProvider;
@@ -29,7 +33,7 @@ export interface RepositoryBranch {
 interface DesiredEnvironment {
   readonly name: string;
   readonly templateName: string;
-  readonly version: TemplateVersion;
+  readonly selector: VersionSelector;
   readonly inputs: SpecInputs;
   readonly description?: string;
   readonly protonServiceRoleArn?: string;
@@ -39,6 +43,7 @@ interface DesiredEnvironment {
   readonly componentRoleArn?: string;
   readonly tags: Tag[];
   readonly outputAttributes: string[];
+  readonly adoptExisting: boolean;
 }
 
 function readEnvironment(properties: ResourceProperties | undefined): DesiredEnvironment {
@@ -50,7 +55,12 @@ function readEnvironment(properties: ResourceProperties | undefined): DesiredEnv
   return {
     name: p.string(EnvironmentProperties.ENVIRONMENT_NAME),
     templateName: p.string(EnvironmentProperties.TEMPLATE_NAME),
-    version: { major: p.string(EnvironmentProperties.TEMPLATE_MAJOR_VERSION), minor: p.string(EnvironmentProperties.TEMPLATE_MINOR_VERSION) },
+    selector: {
+      templateName: p.string(EnvironmentProperties.TEMPLATE_NAME),
+      majorVersion: p.string(EnvironmentProperties.TEMPLATE_MAJOR_VERSION),
+      minorVersion: p.optionalString(EnvironmentProperties.TEMPLATE_MINOR_VERSION),
+      bundleHash: p.optionalString(EnvironmentProperties.TEMPLATE_BUNDLE_HASH),
+    },
     inputs: inputs as SpecInputs,
     description: p.optionalString(EnvironmentProperties.DESCRIPTION),
     protonServiceRoleArn: p.optionalString(EnvironmentProperties.PROTON_SERVICE_ROLE_ARN),
@@ -60,6 +70,7 @@ function readEnvironment(properties: ResourceProperties | undefined): DesiredEnv
     componentRoleArn: p.optionalString(EnvironmentProperties.COMPONENT_ROLE_ARN),
     tags: readTags(p, EnvironmentProperties.TAGS),
     outputAttributes: p.stringList(EnvironmentProperties.OUTPUT_KEYS) ?? [],
+    adoptExisting: p.boolean(EnvironmentProperties.ADOPT_EXISTING, false),
   };
 }
 
@@ -110,24 +121,42 @@ async function getEnvironment(client: ProtonClient, name: string): Promise<Envir
   }
 }
 
-async function create(client: ProtonClient, desired: DesiredEnvironment): Promise<void> {
+const VERSION_KEY = 'EnvironmentVersion';
+const CREATE_DEFERRED = 'CreateDeferred';
+
+/**
+ * Creates the environment once its template version can be resolved (a version still registering defers the create
+ * to isComplete). An environment of that name that this resource created is this one again; see checkOwnership.
+ */
+async function create(ctx: StepContext, desired: DesiredEnvironment): Promise<Progress> {
+  const existing = await getEnvironment(ctx.client, desired.name);
+  if (existing) {
+    await checkOwnership(ctx, existing.arn!, what(desired.name), desired.adoptExisting);
+    return DONE;
+  }
+  const resolved = await resolveVersion(ctx, ENVIRONMENT_TEMPLATES, desired.selector, VERSION_KEY);
+  if ('waiting' in resolved) {
+    ctx.remember(CREATE_DEFERRED, 'true');
+    return pending(`waiting to create ${what(desired.name)}: ${resolved.waiting}`);
+  }
   try {
-    await client.send(new CreateEnvironmentCommand({
+    await ctx.client.send(new CreateEnvironmentCommand({
       name: desired.name,
       templateName: desired.templateName,
-      templateMajorVersion: desired.version.major,
-      templateMinorVersion: desired.version.minor,
+      templateMajorVersion: resolved.version.major,
+      templateMinorVersion: resolved.version.minor,
       spec: renderEnvironmentSpec(desired.inputs),
       ...settingsOf(desired),
-      tags: desired.tags.length > 0 ? desired.tags : undefined,
+      tags: [ownerTag(ctx), ...desired.tags],
     }));
   } catch (error) {
-    // CreateEnvironment is idempotent by name: the same request again succeeds, so only another environment fails here.
-    if (isIdempotentParameterMismatch(error) || errorName(error) === 'ConflictException') {
-      throw new Error(`${what(desired.name)} already exists with other settings: choose another environmentName (${(error as Error).message})`);
-    }
-    throw error;
+    // CreateEnvironment is idempotent by name: only an environment created in between with other settings fails here.
+    if (!isIdempotentParameterMismatch(error) && errorName(error) !== 'ConflictException') throw error;
+    const other = await getEnvironment(ctx.client, desired.name);
+    if (!other) throw error;
+    await checkOwnership(ctx, other.arn!, what(desired.name), desired.adoptExisting);
   }
+  return pending(`creating ${what(desired.name)}`);
 }
 
 /**
@@ -138,11 +167,13 @@ async function create(client: ProtonClient, desired: DesiredEnvironment): Promis
  * in isComplete such a failure is the outcome of this request's deployment and fails the resource.
  */
 async function advance(
-  client: ProtonClient, desired: DesiredEnvironment, previous: DesiredEnvironment | undefined, retryFailed: boolean,
+  ctx: StepContext, desired: DesiredEnvironment, previous: DesiredEnvironment | undefined, retryFailed: boolean,
 ): Promise<Progress> {
+  const client = ctx.client;
   const name = desired.name;
   const environment = await getEnvironment(client, name);
   if (!environment) {
+    if (ctx.recall(CREATE_DEFERRED) === 'true') return create(ctx, desired);
     throw new Error(`${what(name)} does not exist (it was deleted outside this stack?)`);
   }
   const status = environment.deploymentStatus;
@@ -156,10 +187,13 @@ async function advance(
     throw new Error(`${what(name)} uses template '${environment.templateName}' and Proton can't move it to template '${desired.templateName}': `
       + 'give the environment a new name (environmentName) to replace it');
   }
+  const resolved = await resolveVersion(ctx, ENVIRONMENT_TEMPLATES, desired.selector, VERSION_KEY);
+  if ('waiting' in resolved) return pending(resolved.waiting);
+  const version: TemplateVersion = resolved.version;
   const current = { major: environment.templateMajorVersion!, minor: environment.templateMinorVersion! };
-  const deployed = sameVersion(current, desired.version) && sameInputs(environmentInputs(environment.spec), desired.inputs);
+  const deployed = sameVersion(current, version) && sameInputs(environmentInputs(environment.spec), desired.inputs);
   if (!deployed || (status === 'FAILED' && retryFailed)) {
-    const move = versionMove(what(name), current, desired.version);
+    const move = versionMove(what(name), current, version);
     return whenFree(`deploying ${what(name)} (${move.deploymentType})`, () => client.send(new UpdateEnvironmentCommand({
       name, ...move, spec: renderEnvironmentSpec(desired.inputs), ...settingsOf(desired),
     })));
@@ -172,14 +206,23 @@ async function advance(
       name, deploymentType: 'NONE', ...settingsOf(desired),
     })));
   }
-  return syncTags(client, environment.arn!, desired.tags, previous?.tags ?? []);
+  const tagged = await syncTags(client, environment.arn!, desired.tags, previous?.tags ?? []);
+  if (tagged.done && !retryFailed && previous && !sameSelector(previous.selector, desired.selector)) {
+    // The environment left its previous version: that may have been the last thing keeping a superseded version.
+    await collectSupersededVersions(ctx, ENVIRONMENT_TEMPLATES, previous.templateName);
+  }
+  return tagged;
 }
 
 function data(client: ProtonClient, desired: DesiredEnvironment): Promise<{ [attribute: string]: string }> {
   return outputData(desired.outputAttributes, () => ({
     prefix: OutputAttributes.ENVIRONMENT,
     owner: what(desired.name),
-    list: async () => (await client.send(new ListEnvironmentOutputsCommand({ environmentName: desired.name }))).outputs ?? [],
+    list: async () => {
+      const outputs = [];
+      for await (const page of paginateListEnvironmentOutputs({ client }, { environmentName: desired.name })) outputs.push(...page.outputs ?? []);
+      return outputs;
+    },
   }));
 }
 
@@ -189,9 +232,14 @@ function data(client: ProtonClient, desired: DesiredEnvironment): Promise<{ [att
  *
  * @param retryFailed true in onEvent: a DELETE_FAILED environment is deleted again; in isComplete it fails.
  */
-async function advanceDeletion(client: ProtonClient, name: string, retryFailed: boolean): Promise<Progress> {
+async function advanceDeletion(ctx: StepContext, name: string, properties: DesiredEnvironment | undefined, retryFailed: boolean): Promise<Progress> {
+  const client = ctx.client;
   const environment = await getEnvironment(client, name);
-  if (!environment) return DONE;
+  if (!environment) {
+    // Gone: the versions it ran on may be free now.
+    if (properties && !retryFailed) await collectSupersededVersions(ctx, ENVIRONMENT_TEMPLATES, properties.templateName);
+    return DONE;
+  }
   switch (environment.deploymentStatus) {
     case 'DELETE_IN_PROGRESS':
     case 'CANCELLING':
@@ -224,14 +272,16 @@ async function advanceDeletion(client: ProtonClient, name: string, retryFailed: 
   }
 }
 
-export const environmentHandler: ResourceHandler = namedWorkloadHandler<DesiredEnvironment>({
-  read(event) {
-    const desired = readEnvironment(event.ResourceProperties);
-    const keepsName = event.RequestType === 'Update' && desired.name === event.PhysicalResourceId;
-    return { desired, previous: keepsName ? readEnvironment(event.OldResourceProperties) : undefined };
+export const environmentHandler: ResourceHandler = lifecycle<DesiredEnvironment>({
+  resourceType: ResourceTypes.ENVIRONMENT,
+  decode: readEnvironment,
+  secrets: desired => specValues(desired.inputs),
+  needsNewResource: (previous, desired) => previous.name !== desired.name,
+  async create(ctx, desired) {
+    await create(ctx, desired);
+    return desired.name;
   },
-  create,
-  advance: (client, _event, desired, previous, retryFailed) => advance(client, desired, previous, retryFailed),
-  advanceDeletion,
-  data,
+  advance: (ctx, _name, desired, previous, firstStep) => advance(ctx, desired, previous, firstStep),
+  advanceDeletion: (ctx, name, properties, firstStep) => advanceDeletion(ctx, name, properties, firstStep),
+  data: (ctx, _name, desired) => data(ctx.client, desired),
 });

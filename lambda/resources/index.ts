@@ -4,14 +4,17 @@
 import { accountSettingsHandler } from './account-settings';
 import { environmentHandler } from './environment';
 import { serviceHandler } from './service';
+import { environmentTemplateHandler, serviceTemplateHandler } from './template';
 import { environmentTemplateVersionHandler, serviceTemplateVersionHandler } from './template-version';
 import { ACCOUNT_SETTINGS_RESOURCE_TYPE, ResourceTypes } from '../../src/private/properties';
 import type { ResourceHandler } from '../shared/types';
 
-export const RESOURCE_HANDLERS: { [resourceType: string]: ResourceHandler } = {
-  [ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION]: environmentTemplateVersionHandler,
-  [ResourceTypes.SERVICE_TEMPLATE_VERSION]: serviceTemplateVersionHandler,
-  [ResourceTypes.ENVIRONMENT]: environmentHandler,
-  [ResourceTypes.SERVICE]: serviceHandler,
-  [ACCOUNT_SETTINGS_RESOURCE_TYPE]: accountSettingsHandler,
-};
+export const RESOURCE_HANDLERS: ReadonlyMap<string, ResourceHandler> = new Map([
+  [ResourceTypes.ENVIRONMENT_TEMPLATE, environmentTemplateHandler],
+  [ResourceTypes.SERVICE_TEMPLATE, serviceTemplateHandler],
+  [ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION, environmentTemplateVersionHandler],
+  [ResourceTypes.SERVICE_TEMPLATE_VERSION, serviceTemplateVersionHandler],
+  [ResourceTypes.ENVIRONMENT, environmentHandler],
+  [ResourceTypes.SERVICE, serviceHandler],
+  [ACCOUNT_SETTINGS_RESOURCE_TYPE, accountSettingsHandler],
+]);

@@ -9,25 +9,28 @@
  */
 import {
   CancelServiceInstanceDeploymentCommand, CancelServicePipelineDeploymentCommand, CreateServiceCommand, CreateServiceInstanceCommand,
-  DeleteServiceCommand, GetServiceCommand, GetServiceInstanceCommand, ListServiceInstanceOutputsCommand, ListServicePipelineOutputsCommand,
-  ProtonClient, Service, ServiceInstance, UpdateServiceCommand, UpdateServiceInstanceCommand, UpdateServicePipelineCommand,
+  DeleteServiceCommand, GetServiceCommand, GetServiceInstanceCommand, Output, paginateListServiceInstanceOutputs,
+  paginateListServicePipelineOutputs, ProtonClient, Service, ServiceInstance, UpdateServiceCommand, UpdateServiceInstanceCommand,
+  UpdateServicePipelineCommand,
 } from '@aws-sdk/client-proton';
-import {
-  DONE, isBusy, listOf, outputData, pending, Progress, readTags, sameVersion, syncTags, Tag, TemplateVersion, versionMove, whenFree,
-  namedWorkloadHandler,
-} from './workload';
+import { isBusy, listOf, outputData, sameVersion, TemplateVersion, versionMove } from './workload';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from '../../src/private/properties';
 import { InstanceSpec, renderServiceSpec, sameInputs, serviceSpecParts, SpecInputs } from '../../src/private/spec';
 import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
+import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
+import { specValues } from '../shared/redact';
+import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../shared/tags';
+import { SERVICE_TEMPLATES } from '../shared/template-api';
 import { clientToken, TokenSource } from '../shared/tokens';
-import type { IsCompleteRequest, OnEventRequest, ResourceHandler, ResourceProperties } from '../shared/types';
+import type { ResourceHandler, ResourceProperties } from '../shared/types';
+import { collectSupersededVersions, resolveVersion, sameSelector, VersionSelector } from '../shared/versions';
 
 /** The service the properties describe. */
 interface DesiredService {
   readonly name: string;
   readonly templateName: string;
-  readonly version: TemplateVersion;
+  readonly selector: VersionSelector;
   readonly instances: InstanceSpec[];
   /** Absent when the template has no pipeline. */
   readonly pipeline?: SpecInputs;
@@ -39,6 +42,7 @@ interface DesiredService {
   readonly outputAttributes: string[];
   /** Instances the previous properties of an update had and these don't: they may still be on their way out. */
   readonly removedInstances: string[];
+  readonly adoptExisting: boolean;
 }
 
 function readService(properties: ResourceProperties | undefined): DesiredService {
@@ -57,7 +61,12 @@ function readService(properties: ResourceProperties | undefined): DesiredService
   return {
     name: p.string(ServiceProperties.SERVICE_NAME),
     templateName: p.string(ServiceProperties.TEMPLATE_NAME),
-    version: { major: p.string(ServiceProperties.TEMPLATE_MAJOR_VERSION), minor: p.string(ServiceProperties.TEMPLATE_MINOR_VERSION) },
+    selector: {
+      templateName: p.string(ServiceProperties.TEMPLATE_NAME),
+      majorVersion: p.string(ServiceProperties.TEMPLATE_MAJOR_VERSION),
+      minorVersion: p.optionalString(ServiceProperties.TEMPLATE_MINOR_VERSION),
+      bundleHash: p.optionalString(ServiceProperties.TEMPLATE_BUNDLE_HASH),
+    },
     instances: instances.map((i: any) => ({ name: i.name, environment: i.environment, spec: i.spec ?? {} })),
     pipeline: pipeline as SpecInputs | undefined,
     repositoryConnectionArn: p.optionalString(ServiceProperties.REPOSITORY_CONNECTION_ARN),
@@ -67,6 +76,7 @@ function readService(properties: ResourceProperties | undefined): DesiredService
     tags: readTags(p, ServiceProperties.TAGS),
     outputAttributes: p.stringList(ServiceProperties.OUTPUT_KEYS) ?? [],
     removedInstances: [],
+    adoptExisting: p.boolean(ServiceProperties.ADOPT_EXISTING, false),
   };
 }
 
@@ -97,27 +107,45 @@ async function getInstance(client: ProtonClient, serviceName: string, name: stri
   }
 }
 
-async function create(client: ProtonClient, desired: DesiredService): Promise<void> {
+const VERSION_KEY = 'ServiceVersion';
+const CREATE_DEFERRED = 'CreateDeferred';
+
+/**
+ * Creates the service once its template version can be resolved (a version still registering defers the create to
+ * isComplete). A service of that name that this resource created is this one again; see checkOwnership.
+ */
+async function create(ctx: StepContext, desired: DesiredService): Promise<Progress> {
+  const existing = await getService(ctx.client, desired.name);
+  if (existing) {
+    await checkOwnership(ctx, existing.arn!, what(desired.name), desired.adoptExisting);
+    return DONE;
+  }
+  const resolved = await resolveVersion(ctx, SERVICE_TEMPLATES, desired.selector, VERSION_KEY);
+  if ('waiting' in resolved) {
+    ctx.remember(CREATE_DEFERRED, 'true');
+    return pending(`waiting to create ${what(desired.name)}: ${resolved.waiting}`);
+  }
   try {
-    await client.send(new CreateServiceCommand({
+    await ctx.client.send(new CreateServiceCommand({
       name: desired.name,
       templateName: desired.templateName,
-      templateMajorVersion: desired.version.major,
-      templateMinorVersion: desired.version.minor,
+      templateMajorVersion: resolved.version.major,
+      templateMinorVersion: resolved.version.minor,
       spec: renderServiceSpec({ pipeline: desired.pipeline, instances: desired.instances }),
       repositoryConnectionArn: desired.repositoryConnectionArn,
       repositoryId: desired.repositoryId,
       branchName: desired.branchName,
       description: desired.description,
-      tags: desired.tags.length > 0 ? desired.tags : undefined,
+      tags: [ownerTag(ctx), ...desired.tags],
     }));
   } catch (error) {
-    // CreateService is idempotent by name: the same request again succeeds, so only another service fails here.
-    if (isIdempotentParameterMismatch(error) || isConflict(error)) {
-      throw new Error(`${what(desired.name)} already exists with other settings: choose another serviceName (${(error as Error).message})`);
-    }
-    throw error;
+    // CreateService is idempotent by name: only a service created in between with other settings fails here.
+    if (!isIdempotentParameterMismatch(error) && !isConflict(error)) throw error;
+    const other = await getService(ctx.client, desired.name);
+    if (!other) throw error;
+    await checkOwnership(ctx, other.arn!, what(desired.name), desired.adoptExisting);
   }
+  return pending(`creating ${what(desired.name)}`);
 }
 
 /** The inputs of one instance, as a service spec lists it. */
@@ -132,11 +160,14 @@ function inputsIn(specText: string | undefined, instanceName: string): SpecInput
  * such a failure is the outcome of this request and fails the resource.
  */
 async function advance(
-  client: ProtonClient, source: TokenSource, desired: DesiredService, previous: DesiredService | undefined, retryFailed: boolean,
+  ctx: StepContext, desired: DesiredService, previous: DesiredService | undefined, retryFailed: boolean,
 ): Promise<Progress> {
+  const client = ctx.client;
+  const source: TokenSource = ctx.event;
   const name = desired.name;
   const service = await getService(client, name);
   if (!service) {
+    if (ctx.recall(CREATE_DEFERRED) === 'true') return create(ctx, desired);
     throw new Error(`${what(name)} does not exist (it was deleted outside this stack?)`);
   }
   const status = service.status!;
@@ -157,18 +188,26 @@ async function advance(
       + 'a service\'s repository: give the service a new name (serviceName) to replace it');
   }
 
-  const instanceSet = await advanceInstanceSet(client, source, service, desired, status, retryFailed);
+  const resolved = await resolveVersion(ctx, SERVICE_TEMPLATES, desired.selector, VERSION_KEY);
+  if ('waiting' in resolved) return pending(resolved.waiting);
+  const version = resolved.version;
+  const instanceSet = await advanceInstanceSet(client, source, service, desired, version, status, retryFailed);
   if (!instanceSet.done) return instanceSet;
   for (const instance of desired.instances) {
-    const progress = await advanceInstance(client, source, service, desired, instance, retryFailed);
+    const progress = await advanceInstance(client, source, service, desired, version, instance, retryFailed);
     if (!progress.done) return progress;
   }
-  const pipeline = await advancePipeline(client, service, desired, retryFailed);
+  const pipeline = await advancePipeline(client, service, desired, version, retryFailed);
   if (!pipeline.done) return pipeline;
   if (desired.description !== undefined && desired.description !== (service.description ?? '')) {
     return whenFree(`updating the description of ${what(name)}`, () => client.send(new UpdateServiceCommand({ name, description: desired.description })));
   }
-  return syncTags(client, service.arn!, desired.tags, previous?.tags ?? []);
+  const tagged = await syncTags(client, service.arn!, desired.tags, previous?.tags ?? []);
+  if (tagged.done && !retryFailed && previous && !sameSelector(previous.selector, desired.selector)) {
+    // The instances and the pipeline left their previous version: it may have been the last use of a superseded one.
+    await collectSupersededVersions(ctx, SERVICE_TEMPLATES, previous.templateName);
+  }
+  return tagged;
 }
 
 /**
@@ -178,7 +217,8 @@ async function advance(
  * are: UpdateService must not edit them, their own steps follow.
  */
 async function advanceInstanceSet(
-  client: ProtonClient, source: TokenSource, service: Service, desired: DesiredService, status: string, retryFailed: boolean,
+  client: ProtonClient, source: TokenSource, service: Service, desired: DesiredService, version: TemplateVersion, status: string,
+  retryFailed: boolean,
 ): Promise<Progress> {
   const name = desired.name;
   const current = serviceSpecParts(service.spec);
@@ -195,8 +235,8 @@ async function advanceInstanceSet(
       serviceName: name,
       name: added.name,
       spec: renderServiceSpec({ instances: [added] }),
-      templateMajorVersion: desired.version.major,
-      templateMinorVersion: desired.version.minor,
+      templateMajorVersion: version.major,
+      templateMinorVersion: version.minor,
       clientToken: clientToken(source, `CreateServiceInstance|${added.name}`),
     })));
   }
@@ -222,7 +262,8 @@ async function advanceInstanceSet(
 }
 
 async function advanceInstance(
-  client: ProtonClient, source: TokenSource, service: Service, desired: DesiredService, wanted: InstanceSpec, retryFailed: boolean,
+  client: ProtonClient, source: TokenSource, service: Service, desired: DesiredService, version: TemplateVersion, wanted: InstanceSpec,
+  retryFailed: boolean,
 ): Promise<Progress> {
   const name = wanted.name;
   const label = instanceWhat(desired.name, name);
@@ -235,16 +276,16 @@ async function advanceInstance(
     return pending(`${label} is ${status}`);
   }
   const current = { major: instance.templateMajorVersion!, minor: instance.templateMinorVersion! };
-  const deployed = sameVersion(current, desired.version) && sameInputs(inputsIn(instance.spec, name) ?? inputsIn(service.spec, name), wanted.spec);
+  const deployed = sameVersion(current, version) && sameInputs(inputsIn(instance.spec, name) ?? inputsIn(service.spec, name), wanted.spec);
   if (!deployed || (status === 'FAILED' && retryFailed)) {
-    const move = versionMove(label, current, desired.version);
+    const move = versionMove(label, current, version);
     const spec = renderServiceSpec({ instances: [wanted] });
     return whenFree(`deploying ${label} (${move.deploymentType})`, () => client.send(new UpdateServiceInstanceCommand({
       serviceName: desired.name,
       name,
       ...move,
       spec,
-      clientToken: clientToken(source, `UpdateServiceInstance|${name}|${move.deploymentType}|${desired.version.major}.${desired.version.minor}`),
+      clientToken: clientToken(source, `UpdateServiceInstance|${name}|${move.deploymentType}|${version.major}.${version.minor}`),
     })));
   }
   if (status === 'FAILED') {
@@ -253,7 +294,9 @@ async function advanceInstance(
   return DONE;
 }
 
-async function advancePipeline(client: ProtonClient, service: Service, desired: DesiredService, retryFailed: boolean): Promise<Progress> {
+async function advancePipeline(
+  client: ProtonClient, service: Service, desired: DesiredService, version: TemplateVersion, retryFailed: boolean,
+): Promise<Progress> {
   const pipeline = service.pipeline;
   if (!desired.pipeline || !pipeline) return DONE;
   const label = `the pipeline of ${what(desired.name)}`;
@@ -262,9 +305,9 @@ async function advancePipeline(client: ProtonClient, service: Service, desired: 
     return pending(`${label} is ${status}`);
   }
   const current = { major: pipeline.templateMajorVersion!, minor: pipeline.templateMinorVersion! };
-  const deployed = sameVersion(current, desired.version) && sameInputs(serviceSpecParts(pipeline.spec).pipeline, desired.pipeline);
+  const deployed = sameVersion(current, version) && sameInputs(serviceSpecParts(pipeline.spec).pipeline, desired.pipeline);
   if (!deployed || (status === 'FAILED' && retryFailed)) {
-    const move = versionMove(label, current, desired.version);
+    const move = versionMove(label, current, version);
     const spec = renderServiceSpec({ pipeline: desired.pipeline, instances: desired.instances });
     return whenFree(`deploying ${label} (${move.deploymentType})`, () => client.send(new UpdateServicePipelineCommand({
       serviceName: desired.name, ...move, spec,
@@ -278,6 +321,12 @@ async function advancePipeline(client: ProtonClient, service: Service, desired: 
 
 const INSTANCE_OUTPUT = /^Instances\.([^.]+)\.Outputs\./;
 
+async function allOutputs(pages: AsyncIterable<{ outputs?: Output[] }>): Promise<Output[]> {
+  const outputs: Output[] = [];
+  for await (const page of pages) outputs.push(...page.outputs ?? []);
+  return outputs;
+}
+
 function data(client: ProtonClient, desired: DesiredService): Promise<{ [attribute: string]: string }> {
   const serviceName = desired.name;
   return outputData(desired.outputAttributes, attribute => {
@@ -285,7 +334,7 @@ function data(client: ProtonClient, desired: DesiredService): Promise<{ [attribu
       return {
         prefix: OutputAttributes.PIPELINE,
         owner: `the pipeline of ${what(serviceName)}`,
-        list: async () => (await client.send(new ListServicePipelineOutputsCommand({ serviceName }))).outputs ?? [],
+        list: () => allOutputs(paginateListServicePipelineOutputs({ client }, { serviceName })),
       };
     }
     const instance = attribute.match(INSTANCE_OUTPUT)?.[1];
@@ -296,7 +345,7 @@ function data(client: ProtonClient, desired: DesiredService): Promise<{ [attribu
     return {
       prefix: OutputAttributes.instance(instance),
       owner: instanceWhat(serviceName, instance),
-      list: async () => (await client.send(new ListServiceInstanceOutputsCommand({ serviceName, serviceInstanceName: instance }))).outputs ?? [],
+      list: () => allOutputs(paginateListServiceInstanceOutputs({ client }, { serviceName, serviceInstanceName: instance })),
     };
   });
 }
@@ -307,9 +356,14 @@ function data(client: ProtonClient, desired: DesiredService): Promise<{ [attribu
  *
  * @param retryFailed true in onEvent: a DELETE_FAILED service is deleted again; in isComplete it fails.
  */
-async function advanceDeletion(client: ProtonClient, name: string, retryFailed: boolean): Promise<Progress> {
+async function advanceDeletion(ctx: StepContext, name: string, properties: DesiredService | undefined, retryFailed: boolean): Promise<Progress> {
+  const client = ctx.client;
   const service = await getService(client, name);
-  if (!service) return DONE;
+  if (!service) {
+    // Gone: the versions its instances and pipeline ran on may be free now.
+    if (properties && !retryFailed) await collectSupersededVersions(ctx, SERVICE_TEMPLATES, properties.templateName);
+    return DONE;
+  }
   const status = service.status!;
   if (status === 'DELETE_IN_PROGRESS') {
     return pending(`${what(name)} is ${status}`);
@@ -358,19 +412,22 @@ async function cancel(label: string, call: () => Promise<unknown>): Promise<Prog
 }
 
 /** The desired service, with the instances the previous properties had and these no longer list. */
-function readUpdate(event: OnEventRequest | IsCompleteRequest): { desired: DesiredService; previous?: DesiredService } {
-  const desired = readService(event.ResourceProperties);
-  if (event.RequestType !== 'Update') return { desired };
-  const previous = readService(event.OldResourceProperties);
-  if (previous.name !== desired.name) return { desired };
+function withRemovedInstances(desired: DesiredService, previous: DesiredService | undefined): DesiredService {
+  if (!previous || previous.name !== desired.name) return desired;
   const removedInstances = previous.instances.map(i => i.name).filter(n => !desired.instances.some(i => i.name === n));
-  return { desired: { ...desired, removedInstances }, previous };
+  return { ...desired, removedInstances };
 }
 
-export const serviceHandler: ResourceHandler = namedWorkloadHandler<DesiredService>({
-  read: readUpdate,
-  create,
-  advance,
-  advanceDeletion,
-  data,
+export const serviceHandler: ResourceHandler = lifecycle<DesiredService>({
+  resourceType: ResourceTypes.SERVICE,
+  decode: readService,
+  secrets: desired => [...desired.instances.flatMap(i => specValues(i.spec)), ...specValues(desired.pipeline)],
+  needsNewResource: (previous, desired) => previous.name !== desired.name,
+  async create(ctx, desired) {
+    await create(ctx, desired);
+    return desired.name;
+  },
+  advance: (ctx, _name, desired, previous, firstStep) => advance(ctx, withRemovedInstances(desired, previous), previous, firstStep),
+  advanceDeletion: (ctx, name, properties, firstStep) => advanceDeletion(ctx, name, properties, firstStep),
+  data: (ctx, _name, desired) => data(ctx.client, desired),
 });

@@ -2,51 +2,32 @@
  * Custom::ProtonEnvironmentTemplateVersion and Custom::ProtonServiceTemplateVersion.
  *
  * Physical id: `<templateName>:<major>.<minor>` (the version ARN's suffix; Proton assigns the minor).
- * - Create: one CreateXTemplateVersion call with a deterministic client token. A declared major that does not exist
- *   yet is created by omitting majorVersion (Proton then opens the next major), so it must be the next in sequence.
- * - isComplete: waits for DRAFT (REGISTRATION_FAILED fails with Proton's statusMessage), publishes when asked, waits
- *   for PUBLISHED, and returns MajorVersion, MinorVersion and TemplateVersionArn.
- * - Update: a new template, major, bundle, or publish true→false creates a new version (a new physical id: CloudFormation
- *   deletes the old one during cleanup); description, compatible environment templates and component sources are
- *   updated in place; publish false→true publishes in place.
- * - Delete (in isComplete, retried): gone counts as deleted; a version Proton keeps because it is the recommended one
- *   while other versions exist is retried for a while (when a stack is deleted, its other versions are being deleted at
- *   the same time); any other refusal (a version in use) fails with Proton's message.
+ * - Create: content-addressed. A version of the declared major registered from the same bundle (tag
+ *   `cdk-proton:bundle-sha256`) is adopted: a re-delivered event, a killed deploy or a rolled-back upgrade's leftover
+ *   never registers a duplicate. Otherwise one CreateXTemplateVersion call with a deterministic client token; a major
+ *   with no versions is opened by omitting majorVersion, and whatever number Proton gives it is accepted (recorded in
+ *   `cdk-proton:declared-major` when it differs), since Proton does not document reusing deleted major numbers.
+ * - isComplete: waits for DRAFT (REGISTRATION_FAILED fails with Proton's statusMessage), brings description,
+ *   compatible environment templates and component sources to the properties, publishes when asked (a version found
+ *   already PUBLISHED counts as published: a dropped response must not fail the stack), syncs tags.
+ * - Update: a new template, major, bundle, or publish true→false creates a new version (a new physical id:
+ *   CloudFormation deletes the old one during cleanup); everything else is updated in place.
+ * - Delete: gone counts as deleted. A version Proton keeps (something still runs on it, or it is the recommended one
+ *   while older versions exist) is marked `cdk-proton:superseded` and the delete succeeds with a notice: the deployment
+ *   that frees it deletes it, and a later deploy of the same bundle reuses it. No path waits into a timeout.
  */
+import { TagResourceCommand, TemplateVersionStatus } from '@aws-sdk/client-proton';
 import {
-  CreateEnvironmentTemplateVersionCommand,
-  CreateServiceTemplateVersionCommand,
-  DeleteEnvironmentTemplateVersionCommand,
-  DeleteServiceTemplateVersionCommand,
-  GetEnvironmentTemplateCommand,
-  GetEnvironmentTemplateVersionCommand,
-  GetServiceTemplateCommand,
-  GetServiceTemplateVersionCommand,
-  ListEnvironmentTemplateVersionsCommand,
-  ListServiceTemplateVersionsCommand,
-  ServiceTemplateSupportedComponentSourceType,
-  TemplateVersionStatus,
-  UpdateEnvironmentTemplateVersionCommand,
-  UpdateServiceTemplateVersionCommand,
-} from '@aws-sdk/client-proton';
-import {
-  CompatibleEnvironmentTemplateProperty,
-  ResourceTypes,
-  TemplateVersionAttributes,
-  TemplateVersionProperties as P,
+  CompatibleEnvironmentTemplateProperty, ResourceTypes, SystemTags, TemplateVersionAttributes, TemplateVersionProperties as P,
 } from '../../src/private/properties';
-import { protonClient } from '../shared/client';
-import { errorMessage, errorName, ignoreNotFound, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
-import { log } from '../shared/log';
+import { errorMessage, errorName, isConflict, isIdempotentParameterMismatch, isNotDraft } from '../shared/errors';
+import { DONE, lifecycle, pending, Progress, ProtonResource, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
+import { listTags, readTags, syncTags, Tag, whenFree } from '../shared/tags';
+import { ENVIRONMENT_TEMPLATES, parseVersionId, SERVICE_TEMPLATES, TemplateApi, Version, versionId, VersionUpdate } from '../shared/template-api';
 import { clientToken } from '../shared/tokens';
-import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler, ResourceProperties } from '../shared/types';
-
-/** How long a delete waits for the other versions that keep Proton from deleting a recommended version. */
-export const RECOMMENDED_DELETE_WAIT_VARIABLE = 'PROTON_RECOMMENDED_DELETE_WAIT_SECONDS';
-const DEFAULT_RECOMMENDED_DELETE_WAIT_SECONDS = 180;
-
-type Kind = 'environment' | 'service';
+import type { ResourceHandler, ResourceProperties } from '../shared/types';
+import { clearSuperseded, collectSupersededVersions, DECLARED_MAJOR_TAG, findVersionByHash, markSuperseded } from '../shared/versions';
 
 /** The version properties, decoded. */
 export interface TemplateVersionSpec {
@@ -56,143 +37,11 @@ export interface TemplateVersionSpec {
   readonly publish: boolean;
   readonly sourceBucket: string;
   readonly sourceKey: string;
+  /** Absent in stacks deployed before versions were content-addressed. */
+  readonly bundleHash?: string;
   readonly compatibleEnvironmentTemplates?: CompatibleEnvironmentTemplateProperty[];
   readonly supportedComponentSources?: string[];
-}
-
-/** A version as Proton reports it (the fields both kinds share). */
-interface Version {
-  readonly templateName: string;
-  readonly majorVersion: string;
-  readonly minorVersion: string;
-  readonly status: string;
-  readonly statusMessage?: string;
-  readonly arn: string;
-  readonly recommendedMinorVersion?: string;
-}
-
-interface VersionRef {
-  readonly templateName: string;
-  readonly majorVersion: string;
-  readonly minorVersion: string;
-}
-
-interface VersionUpdate {
-  readonly description?: string;
-  readonly status?: TemplateVersionStatus;
-  readonly compatibleEnvironmentTemplates?: CompatibleEnvironmentTemplateProperty[];
-  readonly supportedComponentSources?: string[];
-}
-
-/** The Proton calls of one kind of template version. */
-interface VersionApi {
-  readonly kind: Kind;
-  readonly resourceType: string;
-  readonly createOperation: string;
-  create(spec: TemplateVersionSpec, majorVersion: string | undefined, token: string): Promise<Version>;
-  /** undefined when the version (or its template) does not exist. */
-  get(ref: VersionRef): Promise<Version | undefined>;
-  update(ref: VersionRef, update: VersionUpdate): Promise<Version>;
-  delete(ref: VersionRef): Promise<void>;
-  recommendedVersion(templateName: string): Promise<string | undefined>;
-  /** Without a major: one entry per major version; with one: that major's minor versions. */
-  list(templateName: string, majorVersion?: string): Promise<VersionRef[]>;
-}
-
-const client = () => protonClient();
-
-const environmentApi: VersionApi = {
-  kind: 'environment',
-  resourceType: ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION,
-  createOperation: 'CreateEnvironmentTemplateVersion',
-  async create(spec, majorVersion, token) {
-    const out = await client().send(new CreateEnvironmentTemplateVersionCommand({
-      templateName: spec.templateName,
-      majorVersion,
-      description: spec.description,
-      source: { s3: { bucket: spec.sourceBucket, key: spec.sourceKey } },
-      clientToken: token,
-    }));
-    return out.environmentTemplateVersion as Version;
-  },
-  async get(ref) {
-    return ignoreNotFound(async () =>
-      (await client().send(new GetEnvironmentTemplateVersionCommand(ref))).environmentTemplateVersion as Version);
-  },
-  async update(ref, update) {
-    const out = await client().send(new UpdateEnvironmentTemplateVersionCommand({
-      ...ref, description: update.description, status: update.status,
-    }));
-    return out.environmentTemplateVersion as Version;
-  },
-  async delete(ref) {
-    await client().send(new DeleteEnvironmentTemplateVersionCommand(ref));
-  },
-  async recommendedVersion(name) {
-    return (await client().send(new GetEnvironmentTemplateCommand({ name }))).environmentTemplate?.recommendedVersion;
-  },
-  async list(templateName, majorVersion) {
-    const refs: VersionRef[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client().send(new ListEnvironmentTemplateVersionsCommand({ templateName, majorVersion, nextToken }));
-      refs.push(...(page.templateVersions ?? []) as VersionRef[]);
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return refs;
-  },
-};
-
-const serviceApi: VersionApi = {
-  kind: 'service',
-  resourceType: ResourceTypes.SERVICE_TEMPLATE_VERSION,
-  createOperation: 'CreateServiceTemplateVersion',
-  async create(spec, majorVersion, token) {
-    const out = await client().send(new CreateServiceTemplateVersionCommand({
-      templateName: spec.templateName,
-      majorVersion,
-      description: spec.description,
-      source: { s3: { bucket: spec.sourceBucket, key: spec.sourceKey } },
-      compatibleEnvironmentTemplates: spec.compatibleEnvironmentTemplates,
-      supportedComponentSources: componentSources(spec.supportedComponentSources),
-      clientToken: token,
-    }));
-    return out.serviceTemplateVersion as Version;
-  },
-  async get(ref) {
-    return ignoreNotFound(async () =>
-      (await client().send(new GetServiceTemplateVersionCommand(ref))).serviceTemplateVersion as Version);
-  },
-  async update(ref, update) {
-    const out = await client().send(new UpdateServiceTemplateVersionCommand({
-      ...ref,
-      description: update.description,
-      status: update.status,
-      compatibleEnvironmentTemplates: update.compatibleEnvironmentTemplates,
-      supportedComponentSources: componentSources(update.supportedComponentSources),
-    }));
-    return out.serviceTemplateVersion as Version;
-  },
-  async delete(ref) {
-    await client().send(new DeleteServiceTemplateVersionCommand(ref));
-  },
-  async recommendedVersion(name) {
-    return (await client().send(new GetServiceTemplateCommand({ name }))).serviceTemplate?.recommendedVersion;
-  },
-  async list(templateName, majorVersion) {
-    const refs: VersionRef[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client().send(new ListServiceTemplateVersionsCommand({ templateName, majorVersion, nextToken }));
-      refs.push(...(page.templateVersions ?? []) as VersionRef[]);
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return refs;
-  },
-};
-
-function componentSources(sources: string[] | undefined): ServiceTemplateSupportedComponentSourceType[] | undefined {
-  return sources as ServiceTemplateSupportedComponentSourceType[] | undefined;
+  readonly tags: Tag[];
 }
 
 /** Decodes the properties of either version resource type. */
@@ -205,8 +54,10 @@ export function decodeTemplateVersionProperties(properties: ResourceProperties |
     publish: reader.boolean(P.PUBLISH, true),
     sourceBucket: reader.string(P.SOURCE_S3_BUCKET),
     sourceKey: reader.string(P.SOURCE_S3_KEY),
+    bundleHash: reader.optionalString(P.BUNDLE_HASH),
     compatibleEnvironmentTemplates: reader.objectList(P.COMPATIBLE_ENVIRONMENT_TEMPLATES, ['templateName', 'majorVersion']),
     supportedComponentSources: reader.stringList(P.SUPPORTED_COMPONENT_SOURCES),
+    tags: readTags(reader, P.TAGS),
   };
   if (resourceType === ResourceTypes.SERVICE_TEMPLATE_VERSION && !spec.compatibleEnvironmentTemplates?.length) {
     throw new Error(`${resourceType} property ${P.COMPATIBLE_ENVIRONMENT_TEMPLATES}: at least one compatible environment template is required`);
@@ -214,239 +65,189 @@ export function decodeTemplateVersionProperties(properties: ResourceProperties |
   return spec;
 }
 
-export function physicalId(version: VersionRef): string {
-  return `${version.templateName}:${version.majorVersion}.${version.minorVersion}`;
-}
-
-/** undefined for an id this handler never returned (the RequestId CloudFormation uses when a create failed early). */
-export function parsePhysicalId(id: string | undefined): VersionRef | undefined {
-  const match = /^([0-9A-Za-z][0-9A-Za-z_-]*):(0|[1-9]\d*)\.(0|[1-9]\d*)$/.exec(id ?? '');
-  return match ? { templateName: match[1], majorVersion: match[2], minorVersion: match[3] } : undefined;
-}
-
-function describe(api: VersionApi, ref: VersionRef): string {
-  return `${api.kind} template version ${physicalId(ref)}`;
-}
-
-/** A new version is needed when Proton cannot make the change in place. */
-function needsReplacement(oldSpec: TemplateVersionSpec, newSpec: TemplateVersionSpec): boolean {
-  return oldSpec.templateName !== newSpec.templateName
-    || oldSpec.majorVersion !== newSpec.majorVersion
-    || oldSpec.sourceBucket !== newSpec.sourceBucket
-    || oldSpec.sourceKey !== newSpec.sourceKey
-    || (oldSpec.publish && !newSpec.publish); // Proton cannot unpublish
-}
-
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const sortedCompatible = (list: CompatibleEnvironmentTemplateProperty[] | undefined) =>
+  (list ?? []).map(c => ({ templateName: c.templateName, majorVersion: c.majorVersion }))
+    .sort((a, b) => `${a.templateName}:${a.majorVersion}`.localeCompare(`${b.templateName}:${b.majorVersion}`));
 
-function inPlaceUpdate(api: VersionApi, oldSpec: TemplateVersionSpec, newSpec: TemplateVersionSpec): VersionUpdate | undefined {
-  const descriptionChanged = (oldSpec.description ?? '') !== (newSpec.description ?? '');
-  const compatibleChanged = api.kind === 'service' && !sameJson(oldSpec.compatibleEnvironmentTemplates, newSpec.compatibleEnvironmentTemplates);
-  const sourcesChanged = api.kind === 'service' && !sameJson(oldSpec.supportedComponentSources, newSpec.supportedComponentSources);
-  if (!descriptionChanged && !compatibleChanged && !sourcesChanged) {
-    return undefined;
-  }
-  return {
-    // Proton keeps a description it is not sent: an emptied one is sent as ''.
-    description: descriptionChanged ? newSpec.description ?? '' : undefined,
-    compatibleEnvironmentTemplates: compatibleChanged ? newSpec.compatibleEnvironmentTemplates : undefined,
-    supportedComponentSources: sourcesChanged ? newSpec.supportedComponentSources ?? [] : undefined,
+function versionResource(api: TemplateApi, resourceType: string, createOperation: string): ProtonResource<TemplateVersionSpec> {
+  const what = (id: string) => `${api.words} version ${id}`;
+
+  /** The in-place changes that bring Proton's version to the properties, or undefined when it matches. */
+  const inPlaceUpdate = (spec: TemplateVersionSpec, version: Version): VersionUpdate | undefined => {
+    const descriptionChanged = (spec.description ?? '') !== (version.description ?? '');
+    const compatibleChanged = api.kind === 'service' && version.compatibleEnvironmentTemplates !== undefined
+      && !sameJson(sortedCompatible(spec.compatibleEnvironmentTemplates), sortedCompatible(version.compatibleEnvironmentTemplates));
+    const sourcesChanged = api.kind === 'service'
+      && !sameJson([...spec.supportedComponentSources ?? []].sort(), [...version.supportedComponentSources ?? []].sort());
+    if (!descriptionChanged && !compatibleChanged && !sourcesChanged) return undefined;
+    return {
+      // Proton keeps a description it is not sent: an emptied one is sent as ''.
+      description: descriptionChanged ? spec.description ?? '' : undefined,
+      compatibleEnvironmentTemplates: compatibleChanged ? spec.compatibleEnvironmentTemplates : undefined,
+      supportedComponentSources: sourcesChanged ? spec.supportedComponentSources ?? [] : undefined,
+    };
   };
-}
 
-/**
- * Registers a new version. A major that already exists gets a new minor; a major that does not exist yet is opened by
- * omitting majorVersion, which Proton only does for the next major in sequence.
- */
-async function createVersion(api: VersionApi, event: OnEventRequest, spec: TemplateVersionSpec): Promise<OnEventResponse> {
-  const majorExists = (await ignoreNotFound(() => api.list(spec.templateName, spec.majorVersion)) ?? []).length > 0;
-  if (!majorExists) {
-    const majors = await ignoreNotFound(() => api.list(spec.templateName)) ?? [];
-    const highest = Math.max(0, ...majors.map(version => Number(version.majorVersion)));
-    if (Number(spec.majorVersion) !== highest + 1) {
-      throw new Error(`Cannot create ${api.kind} template version with MajorVersion '${spec.majorVersion}' in template ` +
-        `${spec.templateName}: Proton opens major versions in sequence and the template's highest major is ${highest || 'none'}, ` +
-        `so the next major must be '${highest + 1}'. Deploy a version of each missing major first.`);
+  /** The library's tags the version must carry: its bundle hash, the declared major when Proton numbered it otherwise. */
+  const systemTagProgress = async (ctx: StepContext, spec: TemplateVersionSpec, version: Version): Promise<Progress> => {
+    if (ctx.recall('SystemTagsChecked') === 'true') return DONE;
+    const tags = await listTags(ctx.client, version.arn);
+    if (tags.get(SystemTags.SUPERSEDED) !== undefined) {
+      await clearSuperseded(ctx, version);
+      return pending(`${what(versionId(version))} is declared again: no longer superseded`);
     }
-  }
-  const token = clientToken(event, api.createOperation);
-  let version: Version;
-  try {
-    version = await api.create(spec, majorExists ? spec.majorVersion : undefined, token);
-  } catch (error) {
-    if (!isIdempotentParameterMismatch(error)) {
+    const wanted: Tag[] = [];
+    if (spec.bundleHash !== undefined && tags.get(SystemTags.BUNDLE_HASH) !== spec.bundleHash) {
+      wanted.push({ key: SystemTags.BUNDLE_HASH, value: spec.bundleHash });
+    }
+    if (version.majorVersion !== spec.majorVersion && tags.get(DECLARED_MAJOR_TAG) !== spec.majorVersion) {
+      wanted.push({ key: DECLARED_MAJOR_TAG, value: spec.majorVersion });
+    }
+    if (wanted.length > 0) {
+      return whenFree(`tagging ${what(versionId(version))}`, () => ctx.client.send(new TagResourceCommand({
+        resourceArn: version.arn, tags: wanted,
+      })));
+    }
+    ctx.remember('SystemTagsChecked', 'true');
+    return DONE;
+  };
+
+  const publish = async (ctx: StepContext, version: Version): Promise<Progress> => {
+    try {
+      await api.updateVersion(ctx.client, version, { status: TemplateVersionStatus.PUBLISHED });
+      return pending(`publishing ${what(versionId(version))}`);
+    } catch (error) {
+      if (isConflict(error)) return pending(`publishing ${what(versionId(version))}: Proton reported a conflict`);
+      // A retried publish whose first response was lost finds the version already published: that is success.
+      if (isNotDraft(error) && (await api.getVersion(ctx.client, version))?.status === TemplateVersionStatus.PUBLISHED) {
+        return pending(`${what(versionId(version))} was already published`);
+      }
       throw error;
     }
-    // A delivery of this event already opened the major (its response was lost), so this delivery saw the major and sent
-    // it. Repeating the first delivery's call returns the version it created.
-    log('client token already used with the other major-version shape; repeating the first call', event);
-    version = await api.create(spec, majorExists ? undefined : spec.majorVersion, token);
-  }
-  log('template version created', event, { version: physicalId(version), status: version.status });
-  return { PhysicalResourceId: physicalId(version) };
-}
+  };
 
-async function onEvent(api: VersionApi, event: OnEventRequest): Promise<OnEventResponse> {
-  switch (event.RequestType) {
-    case 'Create':
-      return createVersion(api, event, decodeTemplateVersionProperties(event.ResourceProperties, api.resourceType));
-    case 'Update': {
-      const newSpec = decodeTemplateVersionProperties(event.ResourceProperties, api.resourceType);
-      const oldSpec = decodeTemplateVersionProperties(event.OldResourceProperties, api.resourceType);
-      const current = parsePhysicalId(event.PhysicalResourceId);
-      if (!current || needsReplacement(oldSpec, newSpec)) {
-        return createVersion(api, event, newSpec);
-      }
-      const update = inPlaceUpdate(api, oldSpec, newSpec);
-      if (update) {
-        await api.update(current, update);
-        log('template version updated in place', event);
-      }
-      return { PhysicalResourceId: event.PhysicalResourceId };
-    }
-    case 'Delete':
-      // Deleting happens in isComplete, which can wait; the deadline bounds the wait for other versions (see isDeleted).
-      return { PhysicalResourceId: event.PhysicalResourceId, DeleteWaitDeadline: String(Date.now() + recommendedDeleteWaitMs()) };
-  }
-}
-
-function recommendedDeleteWaitMs(): number {
-  const configured = Number(process.env[RECOMMENDED_DELETE_WAIT_VARIABLE]);
-  return (Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_RECOMMENDED_DELETE_WAIT_SECONDS) * 1000;
-}
-
-async function isComplete(api: VersionApi, event: IsCompleteRequest): Promise<IsCompleteResponse> {
-  if (event.RequestType === 'Delete') {
-    return { IsComplete: await isDeleted(api, event) };
-  }
-  const ref = parsePhysicalId(event.PhysicalResourceId);
-  if (!ref) {
-    throw new Error(`${api.resourceType}: unexpected physical resource id ${JSON.stringify(event.PhysicalResourceId)}`);
-  }
-  const spec = decodeTemplateVersionProperties(event.ResourceProperties, api.resourceType);
-  const version = await api.get(ref);
-  if (!version) {
-    throw new Error(`The ${describe(api, ref)} no longer exists in Proton`);
-  }
-  if (version.majorVersion !== spec.majorVersion) {
-    throw new Error(`Proton registered the ${describe(api, ref)} in major version ${version.majorVersion}, not in ` +
-      `MajorVersion '${spec.majorVersion}': Proton numbers new majors itself. Set majorVersion to '${version.majorVersion}'.`);
-  }
-  switch (version.status) {
-    case TemplateVersionStatus.REGISTRATION_IN_PROGRESS:
-      return { IsComplete: false };
-    case TemplateVersionStatus.REGISTRATION_FAILED:
-      throw new Error(`Proton could not register the ${describe(api, ref)}: ${version.statusMessage ?? 'no reason given'}`);
-    case TemplateVersionStatus.DRAFT: {
-      if (!spec.publish) {
-        return completed(version);
-      }
-      const published = await whenNotBusy(() => api.update(ref, { status: TemplateVersionStatus.PUBLISHED }));
-      log('template version published', event);
-      return published?.status === TemplateVersionStatus.PUBLISHED ? completed(published) : { IsComplete: false };
-    }
-    case TemplateVersionStatus.PUBLISHED:
-      return completed(version);
-    default:
-      throw new Error(`The ${describe(api, ref)} has a status this handler does not know: ${version.status}`);
-  }
-}
-
-function completed(version: Version): IsCompleteResponse {
   return {
-    IsComplete: true,
-    Data: {
-      [TemplateVersionAttributes.MAJOR_VERSION]: version.majorVersion,
-      [TemplateVersionAttributes.MINOR_VERSION]: version.minorVersion,
-      [TemplateVersionAttributes.TEMPLATE_VERSION_ARN]: version.arn,
+    resourceType,
+    decode: properties => decodeTemplateVersionProperties(properties, resourceType),
+
+    needsNewResource(previous, desired, physicalId) {
+      return !parseVersionId(physicalId)
+        || previous.templateName !== desired.templateName
+        || previous.majorVersion !== desired.majorVersion
+        || (previous.bundleHash ?? `${previous.sourceBucket}/${previous.sourceKey}`) !== (desired.bundleHash ?? `${desired.sourceBucket}/${desired.sourceKey}`)
+        || (previous.publish && !desired.publish); // Proton cannot unpublish
+    },
+
+    async create(ctx, spec) {
+      if (spec.bundleHash !== undefined) {
+        const existing = await findVersionByHash(ctx, api, spec.templateName, spec.majorVersion, spec.bundleHash);
+        if (existing && existing.status !== TemplateVersionStatus.REGISTRATION_FAILED && (spec.publish || existing.status !== TemplateVersionStatus.PUBLISHED)) {
+          ctx.log('adopted the version registered from the same bundle', { version: versionId(existing) });
+          return versionId(existing);
+        }
+      }
+      const majorExists = (await api.listVersions(ctx.client, spec.templateName, spec.majorVersion)).length > 0;
+      const token = clientToken(ctx.event, createOperation);
+      const tags = [...spec.bundleHash !== undefined ? [{ key: SystemTags.BUNDLE_HASH, value: spec.bundleHash }] : [], ...spec.tags];
+      const request = (majorVersion: string | undefined) => api.createVersion(ctx.client, {
+        templateName: spec.templateName,
+        majorVersion,
+        description: spec.description,
+        bucket: spec.sourceBucket,
+        key: spec.sourceKey,
+        compatibleEnvironmentTemplates: spec.compatibleEnvironmentTemplates,
+        supportedComponentSources: spec.supportedComponentSources,
+        clientToken: token,
+        tags: tags.length > 0 ? tags : undefined,
+      });
+      let version: Version;
+      try {
+        version = await request(majorExists ? spec.majorVersion : undefined);
+      } catch (error) {
+        if (!isIdempotentParameterMismatch(error)) throw error;
+        // A delivery of this event already opened the major (its response was lost), so this delivery saw the major and
+        // sent it. Repeating the first delivery's call returns the version it created.
+        ctx.log('client token already used with the other major-version shape; repeating the first call');
+        version = await request(majorExists ? undefined : spec.majorVersion);
+      }
+      ctx.log('template version created', { version: versionId(version), status: version.status });
+      return versionId(version);
+    },
+
+    async advance(ctx, physicalId, spec, previous) {
+      const ref = parseVersionId(physicalId);
+      if (!ref) throw new Error(`${resourceType}: unexpected physical resource id ${JSON.stringify(physicalId)}`);
+      const version = await api.getVersion(ctx.client, ref);
+      if (!version) throw new Error(`The ${what(physicalId)} no longer exists in Proton (deleted outside this stack?)`);
+      switch (version.status) {
+        case TemplateVersionStatus.REGISTRATION_IN_PROGRESS:
+          return pending(`${what(physicalId)} is REGISTRATION_IN_PROGRESS`);
+        case TemplateVersionStatus.REGISTRATION_FAILED:
+          throw new Error(`Proton could not register the ${what(physicalId)}: ${version.statusMessage ?? 'no reason given'}`);
+        case TemplateVersionStatus.DRAFT:
+        case TemplateVersionStatus.PUBLISHED:
+          break;
+        default:
+          throw new Error(`The ${what(physicalId)} has a status this handler does not know: ${version.status}`);
+      }
+      const tagged = await systemTagProgress(ctx, spec, version);
+      if (!tagged.done) return tagged;
+      const update = inPlaceUpdate(spec, version);
+      if (update) {
+        return whenFree(`updating ${what(physicalId)} in place`, () => api.updateVersion(ctx.client, version, update));
+      }
+      if (spec.publish && version.status === TemplateVersionStatus.DRAFT) {
+        return publish(ctx, version);
+      }
+      return syncTags(ctx.client, version.arn, spec.tags, previous?.tags ?? []);
+    },
+
+    async advanceDeletion(ctx, physicalId) {
+      const ref = parseVersionId(physicalId);
+      if (!ref) return DONE; // nothing was created under this id
+      const version = await api.getVersion(ctx.client, ref);
+      if (!version) return DONE;
+      if (version.status === TemplateVersionStatus.REGISTRATION_IN_PROGRESS) {
+        return pending(`${what(physicalId)} is REGISTRATION_IN_PROGRESS`);
+      }
+      try {
+        await api.deleteVersion(ctx.client, ref);
+      } catch (error) {
+        if (!isConflict(error) && errorName(error) !== 'ValidationException') throw error;
+        if (!await api.getVersion(ctx.client, ref)) return DONE;
+        await markSuperseded(ctx, version);
+        return {
+          done: true,
+          notice: `Proton keeps the ${what(physicalId)} (${errorMessage(error)}). It is marked ${SystemTags.SUPERSEDED}: the deployment `
+            + 'that frees it deletes it, and a later deploy of the same bundle reuses it.',
+        };
+      }
+      ctx.log('template version deleted', { version: physicalId });
+      // Deleting this one may be what lets Proton delete a superseded recommended sibling.
+      await collectSupersededVersions(ctx, api, ref.templateName);
+      return DONE;
+    },
+
+    async data(ctx, physicalId) {
+      const version = await api.getVersion(ctx.client, parseVersionId(physicalId)!);
+      if (!version) throw new Error(`The ${what(physicalId)} no longer exists in Proton`);
+      return {
+        [TemplateVersionAttributes.MAJOR_VERSION]: version.majorVersion,
+        [TemplateVersionAttributes.MINOR_VERSION]: version.minorVersion,
+        [TemplateVersionAttributes.TEMPLATE_VERSION_ARN]: version.arn,
+      };
     },
   };
 }
 
-/** The call's result, or undefined when Proton answered ConflictException (busy: the caller polls again). */
-async function whenNotBusy<T>(call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isConflict(error)) {
-      return undefined;
-    }
-    throw error;
-  }
-}
+export const environmentTemplateVersionHandler: ResourceHandler = lifecycle(
+  versionResource(ENVIRONMENT_TEMPLATES, ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION, 'CreateEnvironmentTemplateVersion'));
+export const serviceTemplateVersionHandler: ResourceHandler = lifecycle(
+  versionResource(SERVICE_TEMPLATES, ResourceTypes.SERVICE_TEMPLATE_VERSION, 'CreateServiceTemplateVersion'));
 
-async function isDeleted(api: VersionApi, event: IsCompleteRequest): Promise<boolean> {
-  const ref = parsePhysicalId(event.PhysicalResourceId);
-  if (!ref) {
-    return true; // nothing was created under this id
-  }
-  // A refusal is explained by the versions that exist after it; when none explains it, they changed in between
-  // (another version of the stack was deleted at the same time), so the delete is tried once more.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await api.delete(ref);
-      log('template version deleted', event);
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) {
-        return true;
-      }
-      if (errorName(error) !== 'ConflictException' && errorName(error) !== 'ValidationException') {
-        throw error;
-      }
-      const version = await api.get(ref);
-      if (!version) {
-        return true;
-      }
-      if (version.status === TemplateVersionStatus.REGISTRATION_IN_PROGRESS) {
-        return false;
-      }
-      const blockers = await otherVersionsKeepingRecommended(api, version);
-      if (blockers.length === 0 && attempt === 1) {
-        continue;
-      }
-      if (blockers.length === 0) {
-        throw new Error(`Proton refused to delete the ${describe(api, ref)}: ${errorMessage(error)}`);
-      }
-      if (Date.now() < Number(event.DeleteWaitDeadline ?? 0)) {
-        log('waiting for the other versions of the template to be deleted first', event, { otherVersions: blockers });
-        return false;
-      }
-      throw new Error(`Proton refused to delete the ${describe(api, ref)}: ${errorMessage(error)}. ` +
-        `Versions ${blockers.join(', ')} still exist, and Proton deletes a recommended version only after them: ` +
-        'delete them first, or keep this version with RemovalPolicy.RETAIN.');
-    }
-  }
-}
-
-/**
- * The versions that keep Proton from deleting this one: a recommended minor goes only after the other minors of its
- * major, and the template's recommended version only after every other version.
- */
-async function otherVersionsKeepingRecommended(api: VersionApi, version: Version): Promise<string[]> {
-  const self = physicalId(version);
-  const recommendedOverall = await api.recommendedVersion(version.templateName) === `${version.majorVersion}.${version.minorVersion}`;
-  const recommendedMinor = version.recommendedMinorVersion === version.minorVersion;
-  if (!recommendedOverall && !recommendedMinor) {
-    return [];
-  }
-  const others = (await api.list(version.templateName, version.majorVersion)).map(physicalId);
-  if (recommendedOverall) {
-    for (const major of await api.list(version.templateName)) {
-      if (major.majorVersion !== version.majorVersion) {
-        others.push(...(await api.list(version.templateName, major.majorVersion)).map(physicalId));
-      }
-    }
-  }
-  return [...new Set(others)].filter(id => id !== self).sort();
-}
-
-function resourceHandler(api: VersionApi): ResourceHandler {
-  return {
-    onEvent: event => onEvent(api, event),
-    isComplete: event => isComplete(api, event),
-  };
-}
-
-export const environmentTemplateVersionHandler = resourceHandler(environmentApi);
-export const serviceTemplateVersionHandler = resourceHandler(serviceApi);
+/** For tests: the resource definitions behind the handlers. */
+export const VERSION_RESOURCES = {
+  environment: versionResource(ENVIRONMENT_TEMPLATES, ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION, 'CreateEnvironmentTemplateVersion'),
+  service: versionResource(SERVICE_TEMPLATES, ResourceTypes.SERVICE_TEMPLATE_VERSION, 'CreateServiceTemplateVersion'),
+};

@@ -1,41 +1,12 @@
 /**
- * What the environment and service handlers share: their CloudFormation lifecycle, template version moves, tags,
- * outputs returned as Data, and the "one step at a time" convention of their isComplete phase.
+ * What the environment and service handlers share: template version moves, deployment statuses, and outputs returned
+ * as Data.
  */
-import { ListTagsForResourceCommand, Output, ProtonClient, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
-import { protonClient } from '../shared/client';
-import { isConflict } from '../shared/errors';
-import { log } from '../shared/log';
-import { PropertyReader } from '../shared/properties';
-import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler } from '../shared/types';
-
-/**
- * What one reconciliation pass found: everything is in place (`done`), or it issued a call or is waiting for a
- * deployment (`pending`, with a reason for the log).
- */
-export type Progress = { readonly done: true } | { readonly done: false; readonly reason: string };
-export const DONE: Progress = { done: true };
-export const pending = (reason: string): Progress => ({ done: false, reason });
+import { Output } from '@aws-sdk/client-proton';
 
 /** Deployment statuses during which Proton rejects changes: wait for them to end. */
 const BUSY = new Set(['IN_PROGRESS', 'CANCELLING', 'DELETE_IN_PROGRESS']);
 export const isBusy = (status: string | undefined) => status !== undefined && BUSY.has(status);
-
-/**
- * Runs a mutating call; a ConflictException (the resource is busy with another operation) is not a failure but a
- * reason to wait and retry on the next poll.
- */
-export async function whenFree(reason: string, call: () => Promise<unknown>): Promise<Progress> {
-  try {
-    await call();
-    return pending(reason);
-  } catch (error) {
-    if (isConflict(error)) {
-      return pending(`${reason}: Proton reported a conflict, retrying on the next poll`);
-    }
-    throw error;
-  }
-}
 
 export interface TemplateVersion {
   readonly major: string;
@@ -69,40 +40,6 @@ export function versionMove(what: string, current: TemplateVersion, desired: Tem
 }
 
 export const sameVersion = (a: TemplateVersion, b: TemplateVersion) => a.major === b.major && a.minor === b.minor;
-
-export interface Tag {
-  readonly key: string;
-  readonly value: string;
-}
-
-export function readTags(properties: PropertyReader, name: string): Tag[] {
-  return properties.objectList(name, ['key', 'value'] as const) ?? [];
-}
-
-/**
- * Brings the resource's tags to the desired ones with at most one call: tags that changed or are new are set first,
- * then tags the previous properties had and the new ones dropped are removed. Tags set outside the stack and Proton's
- * own `aws:` tags are left alone.
- */
-export async function syncTags(client: ProtonClient, arn: string, desired: Tag[], previous: Tag[]): Promise<Progress> {
-  const current = new Map<string, string>();
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListTagsForResourceCommand({ resourceArn: arn, nextToken }));
-    for (const tag of page.tags ?? []) current.set(tag.key!, tag.value!);
-    nextToken = page.nextToken;
-  } while (nextToken);
-
-  const changed = desired.filter(t => current.get(t.key) !== t.value);
-  if (changed.length > 0) {
-    return whenFree('setting tags', () => client.send(new TagResourceCommand({ resourceArn: arn, tags: changed })));
-  }
-  const dropped = previous.map(t => t.key).filter(key => current.has(key) && !desired.some(t => t.key === key));
-  if (dropped.length > 0) {
-    return whenFree('removing tags', () => client.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: dropped })));
-  }
-  return DONE;
-}
 
 /**
  * The most Data the handler returns. CloudFormation rejects custom resource responses over 4096 bytes, and the rest of
@@ -154,54 +91,3 @@ export function listOf(values: string[]): string {
   return values.length > 0 ? values.join(', ') : 'none';
 }
 
-/** How one kind of named Proton workload (an environment, a service) moves toward the state its properties describe. */
-export interface NamedWorkload<Desired extends { readonly name: string }> {
-  /** The desired state, and for an Update that keeps the name, the previous one. */
-  read(event: OnEventRequest | IsCompleteRequest): { desired: Desired; previous?: Desired };
-  /** The single create call (idempotent). */
-  create(client: ProtonClient, desired: Desired): Promise<void>;
-  /** One reconciliation step toward `desired`; `retryFailed` on the first step of an event. */
-  advance(client: ProtonClient, event: OnEventRequest | IsCompleteRequest, desired: Desired, previous: Desired | undefined,
-    retryFailed: boolean): Promise<Progress>;
-  /** One step of deleting the named workload; done once it is gone. */
-  advanceDeletion(client: ProtonClient, name: string, retryFailed: boolean): Promise<Progress>;
-  /** The resource's Data once it is in place. */
-  data(client: ProtonClient, desired: Desired): Promise<{ [attribute: string]: string }>;
-}
-
-/**
- * The CloudFormation lifecycle of a named workload: the physical id is the name, a new name is a new resource
- * (CloudFormation deletes the old one in its cleanup phase), and isComplete takes one step per call.
- */
-export function namedWorkloadHandler<Desired extends { readonly name: string }>(workload: NamedWorkload<Desired>): ResourceHandler {
-  const report = (event: OnEventRequest, progress: Progress) => {
-    if (!progress.done) log(progress.reason, event);
-    return progress;
-  };
-  return {
-    async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
-      const client = protonClient();
-      if (event.RequestType === 'Delete') {
-        report(event, await workload.advanceDeletion(client, event.PhysicalResourceId, true));
-        return { PhysicalResourceId: event.PhysicalResourceId };
-      }
-      const { desired, previous } = workload.read(event);
-      if (event.RequestType === 'Update' && desired.name === event.PhysicalResourceId) {
-        report(event, await workload.advance(client, event, desired, previous, true));
-      } else {
-        await workload.create(client, desired);
-      }
-      return { PhysicalResourceId: desired.name };
-    },
-
-    async isComplete(event: IsCompleteRequest): Promise<IsCompleteResponse> {
-      const client = protonClient();
-      if (event.RequestType === 'Delete') {
-        return { IsComplete: report(event, await workload.advanceDeletion(client, event.PhysicalResourceId, false)).done };
-      }
-      const { desired, previous } = workload.read(event);
-      const progress = report(event, await workload.advance(client, event, desired, previous, false));
-      return progress.done ? { IsComplete: true, Data: await workload.data(client, desired) } : { IsComplete: false };
-    },
-  };
-}

@@ -1,25 +1,17 @@
 import { ProtonClient } from '@aws-sdk/client-proton';
 
 /**
- * SDK attempts per call. The standard retry strategy backs off exponentially on throttling, 5xx and connection
- * errors; a deployment of many resources shares the account's Proton rate limit, so allow more than the default 3.
+ * SDK attempts per call. The lifecycle (lifecycle.ts) retries throttling and transient errors itself, around whole
+ * idempotent steps and without a retry budget, so the SDK only smooths over single blips.
  */
-const MAX_ATTEMPTS = 10;
-
-let client: ProtonClient | undefined;
-let clientEnvironment: string | undefined;
+const MAX_ATTEMPTS = 3;
 
 /**
- * The Proton client. Region and credentials come from the Lambda environment; the endpoint comes from
- * AWS_ENDPOINT_URL_PROTON when set (the SDK reads it itself; proton-local uses it). Reused across invocations,
- * and rebuilt when the endpoint or the region changes (tests and the local deploy engine switch them between calls).
+ * A Proton client for one handler invocation. Region and credentials come from the Lambda environment; the endpoint
+ * from AWS_ENDPOINT_URL_PROTON when set (the SDK reads it itself; proton-local uses it). One client per invocation, as
+ * concurrent Lambda invocations have: a client shared by many resources shares one retry-token bucket, which
+ * throttling empties, and then every resource fails at once.
  */
-export function protonClient(): ProtonClient {
-  const environment = `${process.env.AWS_ENDPOINT_URL_PROTON}|${process.env.AWS_REGION}`;
-  if (!client || environment !== clientEnvironment) {
-    client?.destroy();
-    client = new ProtonClient({ maxAttempts: MAX_ATTEMPTS, retryMode: 'standard' });
-    clientEnvironment = environment;
-  }
-  return client;
+export function createProtonClient(): ProtonClient {
+  return new ProtonClient({ maxAttempts: MAX_ATTEMPTS, retryMode: 'standard' });
 }

@@ -1,4 +1,5 @@
 /** Classification of Proton errors (the SDK's modelled exceptions carry their name in `name`). */
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 
 export function errorName(error: unknown): string | undefined {
   return error && typeof error === 'object' ? (error as { name?: string }).name : undefined;
@@ -32,4 +33,20 @@ export async function ignoreNotFound<T>(call: () => Promise<T>): Promise<T | und
     }
     throw error;
   }
+}
+
+/**
+ * Throttling, 5xx and connection errors: every step is idempotent, so these mean "try the step again later", never
+ * "the resource failed". The SDK's own classification decides (the same rules its retry strategy uses).
+ */
+export function isTransient(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const sdkError = error as any;
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError)
+    || sdkError.$metadata?.httpStatusCode === 429 || (sdkError.$metadata?.httpStatusCode ?? 0) >= 500;
+}
+
+/** Proton's answer when an Update*TemplateVersion(status=PUBLISHED) finds the version already published. */
+export function isNotDraft(error: unknown): boolean {
+  return errorName(error) === 'ValidationException' && /DRAFT/.test(errorMessage(error));
 }

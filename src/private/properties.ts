@@ -14,6 +14,49 @@ export const ResourceTypes = {
   SERVICE_TEMPLATE_VERSION: 'Custom::ProtonServiceTemplateVersion',
   ENVIRONMENT: 'Custom::ProtonEnvironment',
   SERVICE: 'Custom::ProtonService',
+  ENVIRONMENT_TEMPLATE: 'Custom::ProtonEnvironmentTemplate',
+  SERVICE_TEMPLATE: 'Custom::ProtonServiceTemplate',
+} as const;
+
+/** The environment variable that tells the handler which Provider framework phase it serves. */
+export const HANDLER_PHASE_VARIABLE = 'PROTON_HANDLER_PHASE';
+export type HandlerPhase = 'onEvent' | 'isComplete';
+
+/**
+ * Tags the handler sets on Proton resources (they count toward Proton's 50 tags per resource). Public contract: stacks
+ * deployed with one version of the library are read by the next.
+ */
+export const SystemTags = {
+  /** `<stack name>/<logical id>` of the custom resource that created (or adopted) the resource. */
+  OWNER: 'cdk-proton:owner',
+  /** On template versions: the sha256 content hash of the bundle the version was registered from. */
+  BUNDLE_HASH: 'cdk-proton:bundle-sha256',
+  /** On template versions: 'true' once replaced while still in use; deleted by whichever deployment frees it. */
+  SUPERSEDED: 'cdk-proton:superseded',
+} as const;
+
+/** How many tags the handler may add to a resource, out of Proton's 50. */
+export const SYSTEM_TAG_COUNT = 3;
+
+/** Properties of `Custom::ProtonEnvironmentTemplate` and `Custom::ProtonServiceTemplate`. */
+export const TemplateProperties = {
+  /** The template's name, also its physical id. A new name replaces the template. */
+  TEMPLATE_NAME: 'TemplateName',
+  DISPLAY_NAME: 'DisplayName',
+  DESCRIPTION: 'Description',
+  /** A KMS key ARN; Proton can't change it (a new one needs a new template name). */
+  ENCRYPTION_KEY: 'EncryptionKey',
+  /** 'CUSTOMER_MANAGED' or absent (provisioning of environment templates, pipelineProvisioning of service templates). */
+  PROVISIONING: 'Provisioning',
+  /** JSON list of `{ "key", "value" }`. */
+  TAGS: 'Tags',
+  /** 'true': a template of that name that the stack did not create is taken over instead of failing. */
+  ADOPT_EXISTING: 'AdoptExisting',
+} as const;
+
+/** Attributes (`Fn::GetAtt`) of the template custom resources. */
+export const TemplateAttributes = {
+  ARN: 'Arn',
 } as const;
 
 /** Properties of `Custom::ProtonEnvironmentTemplateVersion` and `Custom::ProtonServiceTemplateVersion`. */
@@ -33,6 +76,13 @@ export const TemplateVersionProperties = {
   COMPATIBLE_ENVIRONMENT_TEMPLATES: 'CompatibleEnvironmentTemplates',
   /** Service versions only: JSON list of component source types, e.g. `["DIRECTLY_DEFINED"]` (absent = none). */
   SUPPORTED_COMPONENT_SOURCES: 'SupportedComponentSources',
+  /**
+   * The bundle's sha256 content hash, recorded on the version as the `cdk-proton:bundle-sha256` tag. A version of the
+   * same major with the same hash is adopted instead of registering a duplicate, and other stacks find the version by it.
+   */
+  BUNDLE_HASH: 'BundleHash',
+  /** JSON list of `{ "key", "value" }`. */
+  TAGS: 'Tags',
 } as const;
 
 /** Attributes (`Fn::GetAtt`) of the template version custom resources. */
@@ -63,7 +113,12 @@ export const EnvironmentProperties = {
   /** The environment template's name. Proton can't change it: a new template needs a new environment name. */
   TEMPLATE_NAME: 'TemplateName',
   TEMPLATE_MAJOR_VERSION: 'TemplateMajorVersion',
+  /** A pinned minor; absent when the minor is resolved from TemplateBundleHash or is the major's recommended one. */
   TEMPLATE_MINOR_VERSION: 'TemplateMinorVersion',
+  /** The bundle hash of the version to deploy (see TemplateVersionProperties.BUNDLE_HASH); the handler finds its minor. */
+  TEMPLATE_BUNDLE_HASH: 'TemplateBundleHash',
+  /** 'true': an environment of that name that the stack did not create is taken over instead of failing. */
+  ADOPT_EXISTING: 'AdoptExisting',
   /** JSON object: the inputs of `spec:` (defaults applied). */
   SPEC: 'Spec',
   DESCRIPTION: 'Description',
@@ -86,7 +141,12 @@ export const ServiceProperties = {
   /** The service template's name. Proton can't change it: a new template needs a new service name. */
   TEMPLATE_NAME: 'TemplateName',
   TEMPLATE_MAJOR_VERSION: 'TemplateMajorVersion',
+  /** A pinned minor; absent when the minor is resolved from TemplateBundleHash or is the major's recommended one. */
   TEMPLATE_MINOR_VERSION: 'TemplateMinorVersion',
+  /** The bundle hash of the version to deploy; the handler finds its minor. */
+  TEMPLATE_BUNDLE_HASH: 'TemplateBundleHash',
+  /** 'true': a service of that name that the stack did not create is taken over instead of failing. */
+  ADOPT_EXISTING: 'AdoptExisting',
   /** JSON list of `{ "name", "environment", "spec" }`, spec being the instance's inputs (defaults applied). */
   INSTANCES: 'Instances',
   /** JSON object: the pipeline's inputs; absent when the template has no pipeline. */

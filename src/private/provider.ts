@@ -1,7 +1,8 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aspects, CustomResource, Duration, IAspect, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as custom_resources from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
+import { HANDLER_PHASE_VARIABLE, HandlerPhase } from './properties';
 import { ProtonFunction } from '../handlers/proton-function';
 
 /** Options of a custom resource served by the stack's Proton provider. */
@@ -14,24 +15,40 @@ export interface ProtonCustomResourceOptions {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The Proton resource families the handler's role is granted on, one IAM statement each. */
+export type ProtonResourceFamily = 'environment-template' | 'service-template' | 'environment' | 'service';
+
+/**
+ * Up to this many resources of a family, the family's statement lists their ARNs; beyond it, the family's ARN pattern
+ * in the stack's account and region. The policy then stays within IAM's 10,240-byte inline limit whatever the resource
+ * count (no overflow managed policies, of which a role may have only 10).
+ */
+const MAX_LISTED_ARNS_PER_FAMILY = 20;
+
 /**
  * The stack's single custom-resource provider for every Proton resource: one role shared by two functions built from
  * the same handler asset (PROTON_HANDLER_PHASE = onEvent | isComplete), and the aws-cdk-lib Provider framework
- * polling isComplete. Each construct adds to the role only the statements its own resources need.
+ * polling isComplete. Each construct declares the calls it needs; the role gets one statement per resource family.
  */
 export class ProtonProvider extends Construct {
-  /** How often the framework calls isComplete. */
+  /**
+   * How long isComplete polls inside one invocation (1 s growing to 5 s) before answering "not yet": completion is
+   * seen within about a second of Proton, and a long deployment costs about one invocation a minute.
+   */
+  public static readonly POLL_BUDGET = Duration.seconds(50);
+  /** The framework's wait between isComplete invocations. */
   public static readonly QUERY_INTERVAL = Duration.seconds(10);
   /**
-   * How long isComplete may keep answering "not yet" (a multiple of QUERY_INTERVAL, as the framework requires).
-   * With the onEvent function's timeout it stays under SERVICE_TIMEOUT, so the framework reports "Operation timed out"
-   * before CloudFormation gives up on its own.
+   * The framework's attempts times its interval (its notion of total timeout). Each attempt takes up to POLL_BUDGET
+   * plus QUERY_INTERVAL, so 50 attempts wait up to 50 minutes: with onEvent's 5 minutes, under CloudFormation's hour.
    */
-  public static readonly TOTAL_TIMEOUT = Duration.minutes(50);
+  public static readonly TOTAL_TIMEOUT = Duration.seconds(ProtonProvider.QUERY_INTERVAL.toSeconds() * 50);
   /** CloudFormation's wait for each custom resource: its maximum, 1 hour. */
   public static readonly SERVICE_TIMEOUT = Duration.hours(1);
-  /** Each handler invocation: SDK calls with retries and backoff, never long waits. */
-  public static readonly FUNCTION_TIMEOUT = Duration.minutes(5);
+  /** onEvent: one idempotent step, retried on throttling for up to 4 minutes. */
+  public static readonly ON_EVENT_TIMEOUT = Duration.minutes(5);
+  /** isComplete: POLL_BUDGET and a final step. */
+  public static readonly IS_COMPLETE_TIMEOUT = Duration.minutes(2);
 
   /** The stack's provider, created on first use. */
   public static of(scope: IConstruct): ProtonProvider {
@@ -44,38 +61,58 @@ export class ProtonProvider extends Construct {
   public readonly role: iam.Role;
   public readonly serviceToken: string;
 
+  private readonly families = new Map<ProtonResourceFamily, { actions: Set<string>; arns: Set<string> }>();
+  private readonly passedRoles = new Set<iam.IRole>();
+  private readonly bundleObjects = new Set<string>();
+  private readonly otherStatements: iam.PolicyStatement[] = [];
+
   private constructor(scope: Construct, id: string) {
     super(scope, id);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
-    const handlerFunction = (phase: 'onEvent' | 'isComplete', functionId: string) => new ProtonFunction(this, functionId, {
+    const handlerFunction = (phase: HandlerPhase, functionId: string, timeout: Duration) => new ProtonFunction(this, functionId, {
       role: this.role,
-      timeout: ProtonProvider.FUNCTION_TIMEOUT,
+      timeout,
       memorySize: 256,
-      environment: { PROTON_HANDLER_PHASE: phase },
+      environment: { [HANDLER_PHASE_VARIABLE]: phase, PROTON_POLL_BUDGET_MS: String(ProtonProvider.POLL_BUDGET.toMilliseconds()) },
     });
     const provider = new custom_resources.Provider(this, 'Provider', {
-      onEventHandler: handlerFunction('onEvent', 'OnEvent'),
-      isCompleteHandler: handlerFunction('isComplete', 'IsComplete'),
+      onEventHandler: handlerFunction('onEvent', 'OnEvent', ProtonProvider.ON_EVENT_TIMEOUT),
+      isCompleteHandler: handlerFunction('isComplete', 'IsComplete', ProtonProvider.IS_COMPLETE_TIMEOUT),
       queryInterval: ProtonProvider.QUERY_INTERVAL,
       totalTimeout: ProtonProvider.TOTAL_TIMEOUT,
     });
     this.serviceToken = provider.serviceToken;
+    // The statements are written once every construct of the stack has declared what it needs.
+    Aspects.of(this).add(new WritePolicy(this));
   }
 
-  /** Lets both handler functions make these calls. */
+  /** Lets the handler make these calls on one Proton resource (and its sub-resources: versions, instances, pipelines). */
+  public grantOn(family: ProtonResourceFamily, name: string, actions: string[]): void {
+    let grant = this.families.get(family);
+    if (!grant) {
+      grant = { actions: new Set(), arns: new Set() };
+      this.families.set(family, grant);
+    }
+    actions.forEach(action => grant!.actions.add(action));
+    grant.arns.add(name);
+  }
+
+  /** Lets the handler pass a role to Proton (and only to Proton). */
+  public grantPassRole(role: iam.IRole): void {
+    this.passedRoles.add(role);
+  }
+
+  /** Lets both handler functions make these calls (account-wide calls Proton does not scope to a resource). */
   public addToRolePolicy(statement: iam.PolicyStatement): void {
-    this.role.addToPrincipalPolicy(statement);
+    this.otherStatements.push(statement);
   }
 
   /** Lets the handler read one template bundle object: Proton reads the bundle from S3 with the caller's credentials. */
   public grantBundleRead(bucketName: string, objectKey: string): void {
-    this.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject'],
-      resources: [Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: bucketName, resourceName: objectKey })],
-    }));
+    this.bundleObjects.add(Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: bucketName, resourceName: objectKey }));
   }
 
   /** A custom resource served by this provider, with the provider's service timeout. */
@@ -87,6 +124,46 @@ export class ProtonProvider extends Construct {
       removalPolicy: options.removalPolicy,
       serviceTimeout: ProtonProvider.SERVICE_TIMEOUT,
     });
+  }
+
+  /** @internal */
+  public _writePolicy(): void {
+    const stack = Stack.of(this);
+    for (const [family, grant] of this.families) {
+      const arnOf = (name: string) => stack.formatArn({ service: 'proton', resource: family, resourceName: name });
+      const names = [...grant.arns].sort();
+      const resources = names.length <= MAX_LISTED_ARNS_PER_FAMILY
+        ? names.flatMap(name => [arnOf(name), `${arnOf(name)}/*`, `${arnOf(name)}:*`])
+        : [arnOf('*')];
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...grant.actions].sort(), resources }));
+    }
+    if (this.passedRoles.size > 0) {
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [...this.passedRoles].map(role => role.roleArn),
+        conditions: { StringEquals: { 'iam:PassedToService': 'proton.amazonaws.com' } },
+      }));
+    }
+    if (this.bundleObjects.size > 0) {
+      const objects = [...this.bundleObjects].sort();
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        // Bundles are content-addressed objects of the stack's asset bucket; many of them share the bucket's ARN.
+        resources: objects.length <= MAX_LISTED_ARNS_PER_FAMILY ? objects : [...new Set(objects.map(arn => arn.replace(/\/[^/]*$/, '/*')))],
+      }));
+    }
+    this.otherStatements.forEach(statement => this.role.addToPrincipalPolicy(statement));
+  }
+}
+
+class WritePolicy implements IAspect {
+  private written = false;
+  constructor(private readonly provider: ProtonProvider) {}
+  public visit(node: IConstruct): void {
+    if (node === this.provider && !this.written) {
+      this.written = true;
+      this.provider._writePolicy();
+    }
   }
 }
 

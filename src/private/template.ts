@@ -1,9 +1,9 @@
 /** Synth-time helpers shared by the template and template version constructs. */
-import { Annotations, CustomResource, RemovalPolicy, Stack, Token, aws_iam as iam } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Lazy, RemovalPolicy, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { TemplateVersionProperties } from './properties';
+import { ResourceTypes, TemplateProperties, TemplateVersionProperties } from './properties';
 import { ProtonProvider } from './provider';
-import { checkDescription, checkResourceName } from './workload';
+import { checkDescription, checkResourceName, claimName, definedProperties, renderTags } from './workload';
 import { TemplateBundle, TemplateBundleKind } from '../template-bundle';
 
 const DISPLAY_NAME_MAX_LENGTH = 100;
@@ -38,6 +38,48 @@ export function checkMajorVersion(scope: IConstruct, property: string, majorVers
     throw new Error(`${scope.node.path}: ${property} "${majorVersion}" is not a major version number; ` +
       `use a whole number from 1, without leading zeros and at most ${TEMPLATE_VERSION_PART_MAX_LENGTH} digits ('1', '2', ...)`);
   }
+}
+
+const MINOR_VERSION = /^(0|[1-9]\d*)$/;
+
+/** Throws when a literal minor version is not one of Proton's numbers ('0', '1', ... without leading zeros). */
+export function checkMinorVersion(scope: IConstruct, property: string, minorVersion: string): void {
+  if (Token.isUnresolved(minorVersion)) return;
+  if (!MINOR_VERSION.test(minorVersion) || minorVersion.length > TEMPLATE_VERSION_PART_MAX_LENGTH) {
+    throw new Error(`${scope.node.path}: ${property} "${minorVersion}" is not a minor version number; ` +
+      `use a whole number from 0, without leading zeros and at most ${TEMPLATE_VERSION_PART_MAX_LENGTH} digits ('0', '1', ...)`);
+  }
+}
+
+const OWN_VERSION = Symbol.for('cdk-proton.OwnTemplateVersion');
+
+/** Marks a template version construct this app registers (as opposed to an imported one). */
+export function markOwnVersion(version: IConstruct): void {
+  (version as any)[OWN_VERSION] = true;
+}
+
+/** How an environment or service designates its template version on the wire (see VersionSelector in lambda/). */
+export interface TemplateVersionSelector {
+  readonly majorVersion: string;
+  /** A pinned minor (imported versions only). */
+  readonly minorVersion?: string;
+  /** The bundle's content hash: the handler finds the version registered from it. */
+  readonly bundleHash?: string;
+  /** The version construct when this app registers it (for ordering). */
+  readonly definedBy?: IConstruct;
+}
+
+/**
+ * A version this app registers is found by its bundle (its minor is a deploy-time token that must not cross stacks);
+ * an imported one by its pinned minor, else its bundle, else the major's recommended minor.
+ */
+export function templateVersionSelector(version: IConstruct & { majorVersion: string; minorVersion?: string; bundle?: TemplateBundle }): TemplateVersionSelector {
+  if ((version as any)[OWN_VERSION] === true) {
+    return { majorVersion: version.majorVersion, bundleHash: version.bundle!.contentHash, definedBy: version };
+  }
+  return version.minorVersion !== undefined
+    ? { majorVersion: version.majorVersion, minorVersion: version.minorVersion }
+    : { majorVersion: version.majorVersion, bundleHash: version.bundle?.contentHash };
 }
 
 /** The removal policy of each template defined in this app (imported templates are absent). */
@@ -78,19 +120,23 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
       'deleted with the stack, and Proton deletes a template only once it has no versions: retain the template too.');
   }
   const bundle = options.bundle.bind(scope, { kind: options.bundleKind, customerManaged: options.customerManaged });
+  if (!Token.isUnresolved(options.templateName) && !Token.isUnresolved(options.majorVersion)) {
+    // Versions are content-addressed: two constructs registering one bundle in one major would share a Proton version.
+    claimName(scope, `${options.apiKind.toLowerCase()} template version`,
+      `${options.templateName} major ${options.majorVersion} bundle ${options.bundle.contentHash.slice(0, 12)}`,
+      'bundle', `the same bundle registered twice in one major of a template is one Proton version: ${options.bundle.directory}`);
+  }
   const provider = ProtonProvider.of(scope);
   const kind = options.apiKind;
-  provider.addToRolePolicy(new iam.PolicyStatement({
-    actions: [
-      `proton:Create${kind}TemplateVersion`,
-      `proton:Get${kind}TemplateVersion`,
-      `proton:Update${kind}TemplateVersion`,
-      `proton:Delete${kind}TemplateVersion`,
-      `proton:List${kind}TemplateVersions`,
-      `proton:Get${kind}Template`,
-    ],
-    resources: [options.templateArn, `${options.templateArn}:*`],
-  }));
+  provider.grantOn(kind === 'Environment' ? 'environment-template' : 'service-template', options.templateName, [
+    `proton:Create${kind}TemplateVersion`,
+    `proton:Get${kind}TemplateVersion`,
+    `proton:Update${kind}TemplateVersion`,
+    `proton:Delete${kind}TemplateVersion`,
+    `proton:List${kind}TemplateVersions`,
+    `proton:Get${kind}Template`,
+    'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
+  ]);
   provider.grantBundleRead(bundle.bucketName, bundle.objectKey);
   return provider.customResource(scope, 'Resource', {
     resourceType: options.resourceType,
@@ -102,7 +148,72 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
       [TemplateVersionProperties.PUBLISH]: String(options.publish),
       [TemplateVersionProperties.SOURCE_S3_BUCKET]: bundle.bucketName,
       [TemplateVersionProperties.SOURCE_S3_KEY]: bundle.objectKey,
+      [TemplateVersionProperties.BUNDLE_HASH]: options.bundle.contentHash,
       ...options.extraProperties,
     },
   });
+}
+
+/** What both template constructs send to their custom resource. */
+export interface TemplateResourceOptions {
+  readonly kind: 'Environment' | 'Service';
+  readonly templateName: string;
+  readonly displayName?: string;
+  readonly description?: string;
+  readonly encryptionKeyArn?: string;
+  readonly provisioning?: string;
+  readonly tags: TagManager;
+  readonly adoptExisting: boolean;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The custom resource of a template (Custom::ProtonEnvironmentTemplate or Custom::ProtonServiceTemplate), served by the
+ * stack's Proton provider like every other Proton resource: aws-cdk-lib's `AWS::Proton::*` types are for a service
+ * that was shut down (cdk synth --strict fails on their W3696 warning), and a custom resource can adopt on request.
+ */
+export function defineTemplateResource(scope: Construct, options: TemplateResourceOptions): CustomResource {
+  const kind = options.kind;
+  if (!Token.isUnresolved(options.templateName)) {
+    claimName(scope, `${kind.toLowerCase()} template`, options.templateName, `${kind.toLowerCase()}TemplateName`);
+  }
+  const provider = ProtonProvider.of(scope);
+  provider.grantOn(kind === 'Environment' ? 'environment-template' : 'service-template', options.templateName, [
+    `proton:Create${kind}Template`, `proton:Get${kind}Template`, `proton:Update${kind}Template`, `proton:Delete${kind}Template`,
+    `proton:List${kind}TemplateVersions`, `proton:Delete${kind}TemplateVersion`,
+    'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
+  ]);
+  return provider.customResource(scope, 'Resource', {
+    resourceType: kind === 'Environment' ? ResourceTypes.ENVIRONMENT_TEMPLATE : ResourceTypes.SERVICE_TEMPLATE,
+    removalPolicy: options.removalPolicy,
+    properties: definedProperties({
+      [TemplateProperties.TEMPLATE_NAME]: options.templateName,
+      [TemplateProperties.DISPLAY_NAME]: options.displayName,
+      [TemplateProperties.DESCRIPTION]: options.description,
+      [TemplateProperties.ENCRYPTION_KEY]: options.encryptionKeyArn,
+      [TemplateProperties.PROVISIONING]: options.provisioning,
+      [TemplateProperties.ADOPT_EXISTING]: options.adoptExisting ? 'true' : undefined,
+      [TemplateProperties.TAGS]: Lazy.string({ produce: () => renderTags(scope, options.tags) }),
+    }),
+  });
+}
+
+/**
+ * The calls an environment or service makes on its template's versions: resolving the version registered from its
+ * bundle (versions and their tags), and deleting superseded versions once nothing runs on them.
+ */
+export const TEMPLATE_VERSION_READ_AND_COLLECT = (kind: 'Environment' | 'Service') => [
+  `proton:List${kind}TemplateVersions`, `proton:Get${kind}TemplateVersion`, `proton:Delete${kind}TemplateVersion`,
+  'proton:ListTagsForResource',
+];
+
+/**
+ * An environment or service deploys after the version it runs on: within a stack, and across stacks of one stage
+ * (CDK makes that a stack dependency). Stages are ordered by their pipeline; CDK forbids dependencies across them.
+ */
+export function dependOnTemplateVersion(resource: IConstruct, selector: TemplateVersionSelector): void {
+  const version = selector.definedBy;
+  if (version && Stage.of(version) === Stage.of(resource)) {
+    resource.node.addDependency(version);
+  }
 }

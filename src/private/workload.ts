@@ -109,3 +109,29 @@ export function renderTags(scope: IConstruct, tags: TagManager): string | undefi
 export function definedProperties(properties: { [name: string]: string | undefined }): { [name: string]: string } {
   return Object.fromEntries(Object.entries(properties).filter(([, value]) => value !== undefined)) as { [name: string]: string };
 }
+
+/** The names claimed in each app: `<account>/<region>/<kind>/<name>` to the path of the construct that claimed it. */
+const claimedNames = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Claims a Proton name for a construct; a second construct claiming the same name in the same account and region is
+ * a synth error: two constructs would silently own one Proton resource, and removing one would delete it under the
+ * other. Names in stacks whose account or region is unknown at synth are scoped to their stage.
+ */
+export function claimName(scope: IConstruct, kind: string, name: string, property: string, why?: string): void {
+  const stack = Stack.of(scope);
+  const located = !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
+  const where = located ? `${stack.account}/${stack.region}` : `stage ${Stage.of(stack)?.node.path ?? ''}`;
+  const key = `${where}/${kind}/${name}`;
+  let names = claimedNames.get(scope.node.root);
+  if (!names) {
+    names = new Map();
+    claimedNames.set(scope.node.root, names);
+  }
+  const owner = names.get(key);
+  if (owner !== undefined && owner !== scope.node.path) {
+    throw new Error(`${scope.node.path}: ${property} ${JSON.stringify(name)} is already used by ${owner} (${kind}s are named per account and `
+      + `region): two constructs would own one Proton resource${why ? ` (${why})` : ''}. Give one of them another name`);
+  }
+  names.set(key, scope.node.path);
+}

@@ -11,7 +11,7 @@ import { inspect } from 'util';
 import type { AssemblyAsset } from './assembly';
 import { TemplateError } from './intrinsics';
 import { ProviderFailure, runProvider } from './provider-runner';
-import type { ResourceHandler, ResourceRequest, ResourceResult } from './resource-handler';
+import type { DeleteResult, ResourceHandler, ResourceRequest, ResourceResult } from './resource-handler';
 import { ResourceOperationError } from './resource-handler';
 import type { DeployState, HandlerRecord, ProviderRecord } from './state';
 
@@ -151,8 +151,10 @@ export class CustomResourceHandler implements ResourceHandler {
     return this.invoke('Update', request);
   }
 
-  public async delete(request: ResourceRequest): Promise<void> {
-    await this.invoke('Delete', request);
+  public async delete(request: ResourceRequest): Promise<DeleteResult> {
+    const result = await this.invoke('Delete', request);
+    const notice = result.attributes.Notice;
+    return typeof notice === 'string' ? { notice } : {};
   }
 
   private async invoke(requestType: 'Create' | 'Update' | 'Delete', request: ResourceRequest): Promise<ResourceResult> {
@@ -163,7 +165,7 @@ export class CustomResourceHandler implements ResourceHandler {
       ServiceToken: String(request.properties.ServiceToken),
       ResponseURL: DUMMY_RESPONSE_URL,
       StackId: request.stackId,
-      RequestId: randomUUID(),
+      RequestId: request.requestId ?? randomUUID(),
       LogicalResourceId: request.logicalId,
       ...(requestType !== 'Create' ? { PhysicalResourceId: request.physicalId } : {}),
       ResourceType: request.type,
@@ -180,16 +182,21 @@ export class CustomResourceHandler implements ResourceHandler {
       // The function runs on Lambda's Node 22; the SDK's warning about the local Node version is noise here.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
+    const polling = provider.isComplete ? this.polling(provider) : undefined;
     const asLambda = (record: HandlerRecord): LambdaHandler => {
       const handler = this.load(record);
+      // An overridden query interval shortens the handler's own polling within one invocation in proportion.
+      const budget: { [name: string]: string } = this.options.pollIntervalMs !== undefined && record.environment.PROTON_POLL_BUDGET_MS !== undefined
+        ? { PROTON_POLL_BUDGET_MS: String(Math.min(Number(record.environment.PROTON_POLL_BUDGET_MS), this.options.pollIntervalMs * 5)) } : {};
       const phase = record.environment.PROTON_HANDLER_PHASE ?? record.handlerExport;
-      return (payload) => asInvocation({ ...record.environment, ...runtimeEnvironment }, this.logSink(`${request.logicalId} ${phase}`), () => handler(payload));
+      return (payload) => asInvocation({ ...record.environment, ...budget, ...runtimeEnvironment }, this.logSink(`${request.logicalId} ${phase}`),
+        () => handler(payload));
     };
     try {
       const result = await runProvider(event, {
         onEvent: asLambda(provider.onEvent),
         ...(provider.isComplete
-          ? { isComplete: asLambda(provider.isComplete), ...this.polling(provider) }
+          ? { isComplete: asLambda(provider.isComplete), ...polling! }
           : { queryIntervalMs: 1, totalTimeoutMs: 0 }),
       });
       return { physicalId: result.PhysicalResourceId, attributes: result.Data ?? {} };

@@ -1,7 +1,11 @@
 /**
  * The local CloudFormation engine: deploys a cloud assembly's stacks against proton-local with CloudFormation's
- * semantics for the resources that matter to Proton (the native template types and the Proton custom resources), and
- * lists every other resource as skipped.
+ * semantics for the resources that matter to Proton (the Proton custom resources), and lists every other resource as
+ * skipped.
+ *
+ * Stack state is written after every resource operation, so a run that is killed midway loses nothing: the next run
+ * says so, repeats the interrupted operation with the same RequestId (the same client tokens), and carries on from
+ * there (forward, as `continue-update-rollback` would not: nothing the interrupted run did is undone).
  *
  * Per stack: resources in dependency order (Ref, Fn::GetAtt, Fn::Sub, DependsOn), one at a time (deletions, including
  * those of cleanup, rollback and destroy, run concurrently where independent, as in CloudFormation); no event when a
@@ -19,12 +23,11 @@ import { CustomResourceHandler, describeProvider, isProtonCustomResource } from 
 import {
   ResolveContext, SUPPORTED_INTRINSICS, TemplateError, evaluateCondition, referencedNames, resolveValue,
 } from './intrinsics';
-import { NATIVE_TEMPLATE_KINDS, NativeTemplateHandler } from './native-templates';
 import type { ProtonApiClient } from './proton-client';
-import type { ResourceHandler, ResourceRequest, ResourceResult } from './resource-handler';
+import type { DeleteResult, ResourceHandler, ResourceRequest, ResourceResult } from './resource-handler';
 import { ResourceOperationError } from './resource-handler';
 import { skippedIdentity } from './skipped-resources';
-import type { DeployState, ProviderRecord, ResourceRecord, StackRecord } from './state';
+import type { CleanupItem, DeployState, PendingOperation, ProviderRecord, ResourceRecord, StackRecord } from './state';
 
 export type ResourceAction = 'CREATE' | 'UPDATE' | 'DELETE' | 'SKIP';
 export type EventStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'SKIPPED' | 'RETAINED';
@@ -91,11 +94,10 @@ class StackFailure extends Error {
 }
 
 export class DeployEngine {
-  private readonly handlers: { native: NativeTemplateHandler; custom: CustomResourceHandler };
+  private readonly handlers: { custom: CustomResourceHandler };
 
   constructor(private readonly options: EngineOptions) {
     this.handlers = {
-      native: new NativeTemplateHandler(options.client),
       custom: new CustomResourceHandler({
         endpoint: options.endpoint,
         stateDirectory: options.state.directory,
@@ -155,7 +157,6 @@ export class DeployEngine {
   }
 
   private handlerFor(type: string): ResourceHandler | undefined {
-    if (NATIVE_TEMPLATE_KINDS[type]) return this.handlers.native;
     if (isProtonCustomResource(type)) return this.handlers.custom;
     return undefined;
   }
@@ -163,7 +164,8 @@ export class DeployEngine {
   /** Runs one resource operation with its IN_PROGRESS and COMPLETE / FAILED events. */
   private async run(
     stack: { stackName: string; stackId: string; region: string }, phase: EventPhase, action: 'CREATE' | 'UPDATE' | 'DELETE',
-    logicalId: string, record: ResourceRecord, extra: { physicalId?: string; oldProperties?: ResourceRecord['properties'] } = {},
+    logicalId: string, record: ResourceRecord,
+    extra: { physicalId?: string; oldProperties?: ResourceRecord['properties']; requestId?: string; notices?: string[] } = {},
   ): Promise<ResourceResult | undefined> {
     const handler = this.handlerFor(record.type)!;
     const started = Date.now();
@@ -179,12 +181,17 @@ export class DeployEngine {
       physicalId: extra.physicalId,
       oldProperties: extra.oldProperties,
       provider: record.provider,
+      requestId: extra.requestId,
     };
     try {
+      let deleted: DeleteResult | undefined;
       const result = action === 'CREATE' ? await handler.create(request)
         : action === 'UPDATE' ? await handler.update(request)
-          : (await handler.delete(request), undefined);
-      this.emit({ ...base, status: 'COMPLETE', elapsedMs: Date.now() - started, physicalId: result?.physicalId ?? extra.physicalId });
+          : (deleted = await handler.delete(request), undefined);
+      if (deleted?.notice) extra.notices?.push(`${stack.stackName} ${logicalId}: ${deleted.notice}`);
+      this.emit({
+        ...base, status: 'COMPLETE', elapsedMs: Date.now() - started, physicalId: result?.physicalId ?? extra.physicalId, reason: deleted?.notice,
+      });
       return result;
     } catch (error) {
       const reason = (error as Error).message;
@@ -208,7 +215,35 @@ export class DeployEngine {
 
     const journal: JournalEntry[] = [];
     let outputs: ReturnType<typeof resolveOutputs>;
-    const cleanup: { logicalId: string; record: ResourceRecord; reason: 'replaced' | 'removed' }[] = [];
+    const warnings: string[] = [];
+    const interrupted = previous?.status.endsWith('_IN_PROGRESS') ? previous : undefined;
+    if (interrupted) {
+      warnings.push(`A previous run was interrupted while ${interrupted.status} (at ${interrupted.pending
+        ? `${interrupted.pending.logicalId} ${interrupted.pending.action}` : 'a checkpoint'}): this run continues from there`);
+      this.emit({
+        stack: stack.stackName, logicalId: interrupted.pending?.logicalId ?? stack.stackName, resourceType: 'AWS::CloudFormation::Stack',
+        action: 'UPDATE', status: 'IN_PROGRESS', phase: 'deploy', elapsedMs: 0, reason: warnings[0],
+      });
+    }
+    // The cleanup an interrupted run had not done yet is still to do.
+    const cleanup: CleanupItem[] = [...interrupted?.pendingCleanup ?? []];
+    /** Writes what has been done so far, and the operation about to start, before and after every operation. */
+    const checkpoint = (pending?: PendingOperation) => state.putStack(stack.stackName, {
+      ...(previous ?? emptyStack(stack, stackId)),
+      status: previous && previous.status !== 'CREATE_IN_PROGRESS' ? 'UPDATE_IN_PROGRESS' : 'CREATE_IN_PROGRESS',
+      resources: { ...previous?.resources, ...records },
+      pendingCleanup: [...cleanup],
+      pending,
+    });
+    /** The RequestId of an operation: the interrupted run's, when it was this very operation. */
+    const requestIdFor = (logicalId: string, action: PendingOperation['action']) =>
+      interrupted?.pending?.logicalId === logicalId && interrupted.pending.action === action ? interrupted.pending.requestId : randomUUID();
+    const attempt = async (action: 'CREATE' | 'UPDATE', logicalId: string, desired: ResourceRecord, old?: ResourceRecord) => {
+      const requestId = requestIdFor(logicalId, action);
+      checkpoint({ logicalId, action, requestId });
+      const result = await this.attempt(identity, action, logicalId, desired, old, requestId);
+      return result;
+    };
     try {
       for (const logicalId of order) {
         const definition = template.Resources[logicalId];
@@ -258,36 +293,47 @@ export class DeployEngine {
               throw new StackFailure(`${logicalId}: CloudFormation cannot update a stack when a custom-named resource requires replacing ` +
                 `(changed: ${replacing.join(', ')}). Rename ${properties.Name} and update the stack again.`);
             }
-            const result = await this.attempt(identity, 'CREATE', logicalId, desired, old);
+            const result = await attempt('CREATE', logicalId, desired, old);
             records[logicalId] = withResult(result);
             journal.push({ kind: 'replaced', logicalId, record: records[logicalId], old });
             cleanup.push({ logicalId, record: old, reason: 'replaced' });
           } else {
-            const result = await this.attempt(identity, 'UPDATE', logicalId, desired, old);
+            const result = await attempt('UPDATE', logicalId, desired, old);
             records[logicalId] = withResult(result);
             const replaced = result.physicalId !== old.physicalId;
             journal.push({ kind: replaced ? 'replaced' : 'updated', logicalId, record: records[logicalId], old });
             if (replaced) cleanup.push({ logicalId, record: old, reason: 'replaced' });
           }
         } else {
-          const result = await this.attempt(identity, 'CREATE', logicalId, desired);
+          const result = await attempt('CREATE', logicalId, desired);
           records[logicalId] = withResult(result);
           journal.push({ kind: 'created', logicalId, record: records[logicalId] });
           if (old?.managed) cleanup.push({ logicalId, record: old, reason: 'replaced' });
         }
+        checkpoint();
       }
       outputs = resolveOutputs(template, context);
       this.checkExportsInUse(stack.stackName, previous, outputs.exports);
     } catch (error) {
       const failure = error instanceof StackFailure ? error : new StackFailure((error as Error).message);
-      const rollbackErrors = await this.rollback(identity, journal, failure.failed, providers);
+      const rollback = await this.rollback(identity, journal, failure.failed, providers, warnings);
+      const rollbackErrors = rollback.errors;
       const status = rollbackErrors.length ? 'UPDATE_ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_COMPLETE';
-      if (previous) {
-        state.putStack(stack.stackName, { ...previous, status });
-      } else if (rollbackErrors.length) {
-        // Keep what could not be rolled back, so that destroy can retry it.
-        const left = Object.fromEntries(journal.filter((e) => e.kind === 'created').map((e) => [e.logicalId, e.record]));
-        state.putStack(stack.stackName, { ...emptyStack(stack, stackId), status, resources: left });
+      // What exists now: the stack as it was, with what the rollback could not undo recorded as it is.
+      const resources: { [logicalId: string]: ResourceRecord } = { ...previous?.resources };
+      const orphans: CleanupItem[] = [...cleanup.filter((item) => item.reason === 'replaced' && !journal.some((e) => e.logicalId === item.logicalId))];
+      for (const left of rollback.notUndone) {
+        if (left.kind === 'replaced') orphans.push({ logicalId: left.logicalId, record: left.record, reason: 'replaced' });
+        else resources[left.logicalId] = left.record;
+      }
+      const rolledBackRecord: StackRecord = {
+        ...(previous ?? emptyStack(stack, stackId)), status, resources, pendingCleanup: orphans.length ? orphans : undefined, pending: undefined,
+      };
+      if (previous && previous.status !== 'CREATE_IN_PROGRESS') {
+        state.putStack(stack.stackName, rolledBackRecord);
+      } else if (Object.keys(resources).length > 0 || orphans.length > 0) {
+        // Keep what could not be rolled back, so that a later deploy or destroy retries it.
+        state.putStack(stack.stackName, rolledBackRecord);
       } else {
         state.putStack(stack.stackName, undefined);
       }
@@ -298,10 +344,10 @@ export class DeployEngine {
     for (const removed of Object.keys(previous?.resources ?? {}).filter((id) => !records[id])) {
       cleanup.push({ logicalId: removed, record: previous!.resources[removed], reason: 'removed' });
     }
-    const warnings = await this.cleanup(identity, cleanup, providers);
+    warnings.push(...await this.cleanup(identity, cleanup, providers));
     const record: StackRecord = {
       ...emptyStack(stack, stackId),
-      status: previous ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
+      status: previous && previous.status !== 'CREATE_IN_PROGRESS' ? 'UPDATE_COMPLETE' : 'CREATE_COMPLETE',
       resources: records,
       outputs: outputs.outputs,
       exports: outputs.exports,
@@ -329,11 +375,11 @@ export class DeployEngine {
   /** Runs a create or update; on failure, tells rollback what to undo for this resource. */
   private async attempt(
     identity: { stackName: string; stackId: string; region: string }, action: 'CREATE' | 'UPDATE',
-    logicalId: string, desired: ResourceRecord, old?: ResourceRecord,
+    logicalId: string, desired: ResourceRecord, old: ResourceRecord | undefined, requestId: string,
   ): Promise<ResourceResult> {
     try {
       return (await this.run(identity, 'deploy', action, logicalId, desired,
-        action === 'UPDATE' ? { physicalId: old!.physicalId, oldProperties: old!.properties } : {}))!;
+        action === 'UPDATE' ? { physicalId: old!.physicalId, oldProperties: old!.properties, requestId } : { requestId }))!;
     } catch (error) {
       const physicalId = error instanceof ResourceOperationError ? error.physicalId : undefined;
       throw new StackFailure(`${logicalId} (${desired.type}) ${action} failed: ${(error as Error).message}`,
@@ -344,13 +390,13 @@ export class DeployEngine {
   /** Undoes a failed deployment, newest first; returns the errors of the steps that failed. */
   private async rollback(
     identity: { stackName: string; stackId: string; region: string }, journal: JournalEntry[], failed: FailedOperation | undefined,
-    providers: Map<string, ProviderRecord>,
-  ): Promise<string[]> {
+    providers: Map<string, ProviderRecord>, notices: string[],
+  ): Promise<{ errors: string[]; notUndone: JournalEntry[] }> {
     // Each undo step by logical id; the failed operation's own undo first comes with it.
-    const steps = new Map<string, { dependencies: string[]; undo: () => Promise<unknown> }>();
+    const steps = new Map<string, { dependencies: string[]; undo: () => Promise<unknown>; entry?: JournalEntry }>();
     const deleteStep = (logicalId: string, record: ResourceRecord) => () => record.deletionPolicy === 'Retain'
       ? Promise.resolve(this.retained(identity.stackName, logicalId, record, 'rollback'))
-      : this.run(identity, 'rollback', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId });
+      : this.run(identity, 'rollback', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId, notices });
     const revertStep = (logicalId: string, current: ResourceRecord, old: ResourceRecord) => () =>
       this.run(identity, 'rollback', 'UPDATE', logicalId, withProvider(old, providers),
         { physicalId: old.physicalId, oldProperties: current.properties });
@@ -358,33 +404,40 @@ export class DeployEngine {
       steps.set(failed.logicalId, { dependencies: failed.record.dependencies, undo: revertStep(failed.logicalId, failed.record, failed.old!) });
     } else if (failed?.physicalId) {
       // A create, or an update that made a new resource, got an id before failing: CloudFormation deletes that one.
+      const record = { ...failed.record, physicalId: failed.physicalId };
       steps.set(failed.logicalId, {
         dependencies: failed.record.dependencies,
-        undo: deleteStep(failed.logicalId, { ...failed.record, physicalId: failed.physicalId }),
+        undo: deleteStep(failed.logicalId, record),
+        entry: { kind: failed.action === 'CREATE' && !failed.old ? 'created' : 'replaced', logicalId: failed.logicalId, record, old: failed.old },
       });
     }
     for (const entry of journal) {
       steps.set(entry.logicalId, {
         dependencies: entry.record.dependencies,
         undo: entry.kind === 'updated' ? revertStep(entry.logicalId, entry.record, entry.old!) : deleteStep(entry.logicalId, entry.record),
+        entry,
       });
     }
-    // Dependents are undone first, independent resources concurrently; every step is tried, failures are collected.
+    // Dependents are undone first, independent resources concurrently; every step is tried, failures are collected,
+    // with what each failed step leaves in place (recorded so that a later deploy or destroy sees it as it is).
     const errors: string[] = [];
+    const notUndone: JournalEntry[] = [];
     await deleteInReverseDependencyOrder([...steps.keys()], (id) => steps.get(id)!.dependencies, async (logicalId) => {
       try {
         await steps.get(logicalId)!.undo();
       } catch (error) {
         errors.push((error as Error).message);
+        const entry = steps.get(logicalId)!.entry;
+        if (entry) notUndone.push(entry);
       }
     });
-    return errors;
+    return { errors, notUndone };
   }
 
   /** Deletes replaced and removed resources, dependents first; failures are warnings, as in CloudFormation. */
   private async cleanup(
     identity: { stackName: string; stackId: string; region: string },
-    items: { logicalId: string; record: ResourceRecord; reason: 'replaced' | 'removed' }[], providers: Map<string, ProviderRecord>,
+    items: CleanupItem[], providers: Map<string, ProviderRecord>,
   ): Promise<string[]> {
     const byId = new Map(items.filter((i) => i.record.managed).map((i) => [i.logicalId, i]));
     const warnings: string[] = [];
@@ -396,7 +449,7 @@ export class DeployEngine {
         return;
       }
       try {
-        await this.run(identity, 'cleanup', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId });
+        await this.run(identity, 'cleanup', 'DELETE', logicalId, withProvider(record, providers), { physicalId: record.physicalId, notices: warnings });
       } catch (error) {
         warnings.push(`${logicalId} (${record.physicalId}) was not deleted: ${(error as Error).message}`);
       }
@@ -431,27 +484,35 @@ export class DeployEngine {
       }
     }
     const identity = { stackName: stack.stackName, stackId: stack.stackId, region: stack.region };
-    const remaining = { ...stack.resources };
+    const warnings: string[] = [];
+    // A deployment that was interrupted or left cleanup undone: those resources exist too.
+    const remaining: { [logicalId: string]: ResourceRecord } = { ...stack.resources };
+    for (const item of stack.pendingCleanup ?? []) {
+      if (remaining[item.logicalId]?.physicalId !== item.record.physicalId) remaining[`${item.logicalId}#${item.record.physicalId}`] = item.record;
+    }
     try {
-      await deleteInReverseDependencyOrder(Object.keys(remaining), (id) => stack.resources[id].dependencies, async (logicalId) => {
+      const records = { ...remaining };
+      await deleteInReverseDependencyOrder(Object.keys(remaining), (id) => records[id].dependencies, async (logicalId) => {
         const record = remaining[logicalId];
         if (record.managed && record.deletionPolicy === 'Retain') {
           this.retained(stack.stackName, logicalId, record, 'destroy');
         } else if (record.managed) {
           try {
-            await this.run(identity, 'destroy', 'DELETE', logicalId, record, { physicalId: record.physicalId });
+            await this.run(identity, 'destroy', 'DELETE', logicalId, record, { physicalId: record.physicalId, notices: warnings });
           } catch (error) {
             throw new DeploymentError(`Stack ${stack.stackName} could not be destroyed: ${logicalId} (${record.type}) DELETE failed: ${(error as Error).message}`);
           }
         }
         delete remaining[logicalId];
+        // Written after every deletion: a destroy killed midway resumes with what is left.
+        state.putStack(stack.stackName, { ...stack, status: 'DELETE_IN_PROGRESS', resources: { ...remaining } });
       });
     } catch (error) {
       state.putStack(stack.stackName, { ...stack, status: 'DELETE_FAILED', resources: remaining });
       throw error;
     }
     state.putStack(stack.stackName, undefined);
-    return { stackName: stack.stackName, status: 'DELETE_COMPLETE', warnings: [] };
+    return { stackName: stack.stackName, status: 'DELETE_COMPLETE', warnings };
   }
 
   private resolveContext(

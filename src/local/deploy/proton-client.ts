@@ -15,11 +15,31 @@ export class ProtonApiError extends Error {
   }
 }
 
-export class ProtonApiClient {
-  constructor(private readonly endpoint: string) {}
+/** Attempts per call: the engine's calls are reads, which throttling or a dropped connection must slow, never fail. */
+const MAX_ATTEMPTS = 8;
+const FIRST_RETRY_DELAY_MS = 200;
+const MAX_RETRY_DELAY_MS = 5_000;
 
-  /** Calls one operation; resolves to its output, rejects with a ProtonApiError for an error response. */
+export class ProtonApiClient {
+  constructor(private readonly endpoint: string, private readonly sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms))) {}
+
+  /**
+   * Calls one operation, retrying throttling, 5xx and connection errors with jittered backoff; resolves to its output,
+   * rejects with a ProtonApiError for an error response.
+   */
   public async call(operation: string, input: object = {}): Promise<any> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.callOnce(operation, input);
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+        const delay = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1));
+        await this.sleep(delay / 2 + Math.random() * delay / 2);
+      }
+    }
+  }
+
+  private async callOnce(operation: string, input: object): Promise<any> {
     const response = await fetch(this.endpoint.replace(/\/+$/, '') + '/', {
       method: 'POST',
       headers: {
@@ -48,6 +68,14 @@ export class ProtonApiClient {
     } while (nextToken);
     return items;
   }
+}
+
+/** Throttling, server errors and failed connections (fetch rejects with a TypeError when the connection drops). */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof ProtonApiError) {
+    return error.httpStatus >= 500 || error.httpStatus === 429 || error.code === 'ThrottlingException';
+  }
+  return error instanceof TypeError || error instanceof SyntaxError;
 }
 
 export function isNotFound(error: unknown): boolean {

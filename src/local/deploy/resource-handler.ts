@@ -15,6 +15,16 @@ export interface ResourceRequest {
   readonly oldProperties?: { [name: string]: unknown };
   /** Custom resources only. */
   readonly provider?: ProviderRecord;
+  /**
+   * The CloudFormation RequestId; the engine repeats the one an interrupted run used for the same operation, so the
+   * handler's client tokens repeat too. A fresh one when absent.
+   */
+  readonly requestId?: string;
+}
+
+/** What a delete reports besides success: a resource Proton keeps, explained. */
+export interface DeleteResult {
+  readonly notice?: string;
 }
 
 export interface ResourceResult {
@@ -34,7 +44,7 @@ export class ResourceOperationError extends Error {
 export interface ResourceHandler {
   create(request: ResourceRequest): Promise<ResourceResult>;
   update(request: ResourceRequest): Promise<ResourceResult>;
-  delete(request: ResourceRequest): Promise<void>;
+  delete(request: ResourceRequest): Promise<DeleteResult>;
   /** Names of changed properties that cannot be updated in place (CloudFormation's createOnly properties). */
   replacementProperties(type: string, oldProperties: { [name: string]: unknown }, newProperties: { [name: string]: unknown }): string[];
 }

@@ -44,7 +44,22 @@ export interface ResourceRecord {
   readonly provider?: ProviderRecord;
 }
 
-export type StackStatus = 'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE' | 'UPDATE_ROLLBACK_FAILED' | 'DELETE_FAILED';
+export type StackStatus = 'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE' | 'UPDATE_ROLLBACK_FAILED' | 'DELETE_FAILED'
+  | 'CREATE_IN_PROGRESS' | 'UPDATE_IN_PROGRESS' | 'DELETE_IN_PROGRESS';
+
+/** A resource to delete once the deployment succeeds: the old side of a replacement, or one removed from the template. */
+export interface CleanupItem {
+  readonly logicalId: string;
+  readonly record: ResourceRecord;
+  readonly reason: 'replaced' | 'removed';
+}
+
+/** The operation a run had started when it was written down: a run interrupted there repeats its RequestId. */
+export interface PendingOperation {
+  readonly logicalId: string;
+  readonly action: 'CREATE' | 'UPDATE' | 'DELETE';
+  readonly requestId: string;
+}
 
 export interface StackRecord {
   readonly stackName: string;
@@ -59,6 +74,12 @@ export interface StackRecord {
   readonly imports: string[];
   /** Stack names this stack depends on (destroyed after it). */
   readonly dependencies: string[];
+  /**
+   * Written while a deployment runs (status *_IN_PROGRESS, after every resource operation): what a later run must still
+   * clean up, and the operation that was under way. A run killed midway thus loses nothing it created.
+   */
+  readonly pendingCleanup?: CleanupItem[];
+  readonly pending?: PendingOperation;
 }
 
 export interface WorldRecord {
