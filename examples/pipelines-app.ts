@@ -49,10 +49,9 @@ class TeamStage extends Stage {
     const versions = new Map<string, IServiceTemplateVersion>();
     const versionOf = (templateName: string) => {
       if (!versions.has(templateName)) {
-        versions.set(templateName, ServiceTemplateVersion.fromServiceTemplateVersionAttributes(stack, `${templateName}-1.0`, {
+        versions.set(templateName, ServiceTemplateVersion.fromServiceTemplateVersionAttributes(stack, `${templateName}-1`, {
           template: ServiceTemplate.fromServiceTemplateName(stack, templateName, templateName),
           majorVersion: '1',
-          minorVersion: '0',
           bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, templateName)),
           compatibleEnvironmentTemplates: [{ template: fargateEnv, majorVersion: '1' }, { template: vpcEnv, majorVersion: '1' }],
         }));

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
 import { ProtonProvider } from './private/provider';
+import { SupersededVersions } from './private/superseded-versions';
 import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
 import {
   checkDescription, checkResourceName, claimName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs,
@@ -236,6 +237,7 @@ export class Environment extends EnvironmentBase implements ITaggable {
     this.environmentArn = environmentArn(this, this.environmentName);
 
     dependOnTemplateVersion(this.resource, selector);
+    SupersededVersions.track(this.resource, 'environment', props.templateVersion.template.environmentTemplateName, selector);
     provider.grantOn('environment', name, [
       'proton:CreateEnvironment', 'proton:GetEnvironment', 'proton:UpdateEnvironment', 'proton:DeleteEnvironment',
       'proton:CancelEnvironmentDeployment', 'proton:ListEnvironmentOutputs',

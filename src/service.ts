@@ -4,6 +4,7 @@ import { IEnvironment } from './environment';
 import { Provisioning } from './environment-template';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from './private/properties';
 import { ProtonProvider } from './private/provider';
+import { SupersededVersions } from './private/superseded-versions';
 import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
 import { TemplateSchema } from './private/schema';
 import { SpecInputs } from './private/spec';
@@ -219,6 +220,7 @@ export class Service extends ServiceBase implements ITaggable {
     this.serviceArn = serviceArn(this, this.serviceName);
 
     dependOnTemplateVersion(this.resource, selector);
+    SupersededVersions.track(this.resource, 'service', props.templateVersion.template.serviceTemplateName, selector);
     provider.grantOn('service', name, [
       'proton:CreateService', 'proton:GetService', 'proton:UpdateService', 'proton:DeleteService',
       'proton:UpdateServicePipeline', 'proton:CancelServicePipelineDeployment', 'proton:ListServicePipelineOutputs',

@@ -21,7 +21,7 @@ import { specValues } from '../shared/redact';
 import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../shared/tags';
 import { ENVIRONMENT_TEMPLATES } from '../shared/template-api';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
-import { collectSupersededVersions, resolveVersion, sameSelector, VersionSelector } from '../shared/versions';
+import { collectSupersededVersions, resolveVersion, VersionSelector } from '../shared/versions';
 
 export interface RepositoryBranch {
   readonly provider: RepositoryProvider;
@@ -206,12 +206,8 @@ async function advance(
       name, deploymentType: 'NONE', ...settingsOf(desired),
     })));
   }
-  const tagged = await syncTags(client, environment.arn!, desired.tags, previous?.tags ?? []);
-  if (tagged.done && !retryFailed && previous && !sameSelector(previous.selector, desired.selector)) {
-    // The environment left its previous version: that may have been the last thing keeping a superseded version.
-    await collectSupersededVersions(ctx, ENVIRONMENT_TEMPLATES, previous.templateName);
-  }
-  return tagged;
+  // Superseded versions it left are collected by the stack's Custom::ProtonSupersededVersions, once nothing can roll back.
+  return syncTags(client, environment.arn!, desired.tags, previous?.tags ?? []);
 }
 
 function data(client: ProtonClient, desired: DesiredEnvironment): Promise<{ [attribute: string]: string }> {

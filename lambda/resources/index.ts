@@ -4,6 +4,7 @@
 import { accountSettingsHandler } from './account-settings';
 import { environmentHandler } from './environment';
 import { serviceHandler } from './service';
+import { supersededVersionsHandler } from './superseded-versions';
 import { environmentTemplateHandler, serviceTemplateHandler } from './template';
 import { environmentTemplateVersionHandler, serviceTemplateVersionHandler } from './template-version';
 import { ACCOUNT_SETTINGS_RESOURCE_TYPE, ResourceTypes } from '../../src/private/properties';
@@ -17,4 +18,5 @@ export const RESOURCE_HANDLERS: ReadonlyMap<string, ResourceHandler> = new Map([
   [ResourceTypes.ENVIRONMENT, environmentHandler],
   [ResourceTypes.SERVICE, serviceHandler],
   [ACCOUNT_SETTINGS_RESOURCE_TYPE, accountSettingsHandler],
+  [ResourceTypes.SUPERSEDED_VERSIONS, supersededVersionsHandler],
 ]);

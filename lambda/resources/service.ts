@@ -24,7 +24,7 @@ import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../
 import { SERVICE_TEMPLATES } from '../shared/template-api';
 import { clientToken, TokenSource } from '../shared/tokens';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
-import { collectSupersededVersions, resolveVersion, sameSelector, VersionSelector } from '../shared/versions';
+import { collectSupersededVersions, resolveVersion, VersionSelector } from '../shared/versions';
 
 /** The service the properties describe. */
 interface DesiredService {
@@ -202,12 +202,8 @@ async function advance(
   if (desired.description !== undefined && desired.description !== (service.description ?? '')) {
     return whenFree(`updating the description of ${what(name)}`, () => client.send(new UpdateServiceCommand({ name, description: desired.description })));
   }
-  const tagged = await syncTags(client, service.arn!, desired.tags, previous?.tags ?? []);
-  if (tagged.done && !retryFailed && previous && !sameSelector(previous.selector, desired.selector)) {
-    // The instances and the pipeline left their previous version: it may have been the last use of a superseded one.
-    await collectSupersededVersions(ctx, SERVICE_TEMPLATES, previous.templateName);
-  }
-  return tagged;
+  // Superseded versions it left are collected by the stack's Custom::ProtonSupersededVersions, once nothing can roll back.
+  return syncTags(client, service.arn!, desired.tags, previous?.tags ?? []);
 }
 
 /**

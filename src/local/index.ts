@@ -139,6 +139,11 @@ export class ProtonLocal {
     this.settings.failDeploymentsFor.add(resourceName);
   }
 
+  /** Deployments of the named resource succeed again (a failure that was transient). */
+  stopFailingDeploymentsFor(resourceName: string): void {
+    this.settings.failDeploymentsFor.delete(resourceName);
+  }
+
   /** Back to the state at start with no resources: empties the state, the request log, faults and failures. */
   reset(): void {
     this.currentState = emptyState();

@@ -16,6 +16,19 @@ export const ResourceTypes = {
   SERVICE: 'Custom::ProtonService',
   ENVIRONMENT_TEMPLATE: 'Custom::ProtonEnvironmentTemplate',
   SERVICE_TEMPLATE: 'Custom::ProtonServiceTemplate',
+  SUPERSEDED_VERSIONS: 'Custom::ProtonSupersededVersions',
+} as const;
+
+/**
+ * Properties of `Custom::ProtonSupersededVersions`: one per stack with environments or services, updated after all
+ * of them (it depends on each), so it runs only once the stack's deployment can no longer roll back to an older
+ * version. It deletes the superseded versions of the stack's templates that nothing runs on any more.
+ */
+export const SupersededVersionsProperties = {
+  /** JSON list of `{ "kind": "environment" | "service", "templateName" }`. */
+  TEMPLATES: 'Templates',
+  /** Changes whenever a version the stack's resources run on changes, so the resource is updated then. */
+  GENERATION: 'Generation',
 } as const;
 
 /** The environment variable that tells the handler which Provider framework phase it serves. */
