@@ -207,7 +207,11 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
       const ref = parseVersionId(physicalId);
       if (!ref) return DONE; // nothing was created under this id
       const version = await api.getVersion(ctx.client, ref);
-      if (!version) return DONE;
+      if (!version) {
+        // Deleted by an earlier attempt of this step, whose collection of the siblings it freed may not have finished.
+        await collectSupersededVersions(ctx, api, ref.templateName);
+        return DONE;
+      }
       if (version.status === TemplateVersionStatus.REGISTRATION_IN_PROGRESS) {
         return pending(`${what(physicalId)} is REGISTRATION_IN_PROGRESS`);
       }

@@ -5,7 +5,7 @@
  * by whichever deployment frees it.
  */
 import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
-import { errorMessage, errorName, isConflict } from './errors';
+import { errorMessage, errorName, isConflict, isTransient } from './errors';
 import type { StepContext } from './lifecycle';
 import { listTags } from './tags';
 import { TemplateApi, Version, versionId } from './template-api';
@@ -121,8 +121,8 @@ export async function clearSuperseded(ctx: StepContext, version: Version): Promi
 
 /**
  * Deletes the template's superseded versions that Proton now lets go (nothing runs on them, and a recommended one
- * only once it is the last of its major or template). Never fails the caller: what can't go yet stays marked, for the
- * next deployment that frees it.
+ * only once it is the last of its major or template). Proton's refusals never fail the caller: what can't go yet stays
+ * marked, for the next deployment that frees it. Throttling and transient errors propagate, so the step is retried.
  *
  * @returns the versions deleted
  */
@@ -146,6 +146,7 @@ export async function collectSupersededVersions(ctx: StepContext, api: TemplateA
     }
     if (deleted.length > 0) ctx.log('deleted superseded template versions', { versions: deleted });
   } catch (error) {
+    if (isTransient(error)) throw error;
     ctx.log('could not delete superseded template versions; the next deployment tries again', { error: errorMessage(error) });
   }
   return deleted;

@@ -128,6 +128,11 @@ export interface CustomResourceHandlerOptions {
   readonly pollIntervalMs?: number;
   /** Where the handler's console output goes (what Lambda sends to CloudWatch Logs); discarded when absent. */
   readonly logFile?: string;
+  /**
+   * Delivers every event twice, as CloudFormation and Lambda may (at-least-once delivery): the handler must answer the
+   * second delivery with the same physical id, without a second Proton resource. For fault tests.
+   */
+  readonly redeliverEvents?: boolean;
 }
 
 type LambdaHandler = (event: any) => Promise<any>;
@@ -193,12 +198,20 @@ export class CustomResourceHandler implements ResourceHandler {
         () => handler(payload));
     };
     try {
-      const result = await runProvider(event, {
+      const run = () => runProvider(event, {
         onEvent: asLambda(provider.onEvent),
         ...(provider.isComplete
           ? { isComplete: asLambda(provider.isComplete), ...polling! }
           : { queryIntervalMs: 1, totalTimeoutMs: 0 }),
       });
+      const result = await run();
+      if (this.options.redeliverEvents) {
+        const again = await run();
+        if (again.PhysicalResourceId !== result.PhysicalResourceId) {
+          throw new Error(`a re-delivered ${requestType} answered physical id ${again.PhysicalResourceId}, the first delivery ${result.PhysicalResourceId}`);
+        }
+        return { physicalId: again.PhysicalResourceId, attributes: again.Data ?? {} };
+      }
       return { physicalId: result.PhysicalResourceId, attributes: result.Data ?? {} };
     } catch (error) {
       throw new ResourceOperationError((error as Error).message, error instanceof ProviderFailure ? error.physicalResourceId : undefined);

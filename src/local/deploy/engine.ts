@@ -62,6 +62,8 @@ export interface EngineOptions {
   /** Overrides every provider's query interval (for tests and the demo). */
   readonly pollIntervalMs?: number;
   readonly onEvent?: (event: DeployEvent) => void;
+  /** Delivers every custom resource event twice (at-least-once delivery), for fault tests. */
+  readonly redeliverEvents?: boolean;
 }
 
 export interface StackOutcome {
@@ -103,6 +105,7 @@ export class DeployEngine {
         stateDirectory: options.state.directory,
         pollIntervalMs: options.pollIntervalMs,
         logFile: options.state.handlerLogFile,
+        redeliverEvents: options.redeliverEvents,
       }),
     };
   }
