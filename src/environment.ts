@@ -2,6 +2,7 @@ import {
   ArnFormat, CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token, aws_iam as iam,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { Provisioning } from './environment-template';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
 import { ProtonProvider } from './private/provider';
@@ -274,6 +275,11 @@ function checkProvisioning(scope: Construct, props: EnvironmentProps): void {
   if (modes.length > 1) {
     throw new Error(`${scope.node.path}: ${modes.join(' and ')} are different provisioning modes; give at most one `
       + '(protonServiceRole, environmentAccountConnectionId, provisioningRepository or codebuildRole)');
+  }
+  if (modes.length === 0 && props.templateVersion.template.provisioning !== Provisioning.CUSTOMER_MANAGED) {
+    throw new Error(`${scope.node.path}: no provisioning mode: Proton provisions environments of template `
+      + `${props.templateVersion.template.environmentTemplateName} and needs one of protonServiceRole, environmentAccountConnectionId, `
+      + 'provisioningRepository or codebuildRole (or a template with provisioning CUSTOMER_MANAGED)');
   }
   const eac = props.environmentAccountConnectionId;
   if (eac !== undefined && !Token.isUnresolved(eac) && !EAC_ID.test(eac)) {
