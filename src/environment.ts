@@ -6,10 +6,11 @@ import { Provisioning } from './environment-template';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
 import { ProtonProvider } from './private/provider';
+import { renderEnvironmentSpec } from './private/spec';
 import { SupersededVersions } from './private/superseded-versions';
 import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
 import {
-  checkDescription, checkResourceName, claimName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs,
+  checkDescription, checkResourceName, checkSpecSize, claimName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs,
 } from './private/workload';
 
 /**
@@ -207,6 +208,7 @@ export class Environment extends EnvironmentBase implements ITaggable {
       inputs = validateSpecInputs(this, 'spec', schema, schema.environmentInputType, inputs);
     }
 
+    checkSpecSize(this, 'spec', renderEnvironmentSpec(inputs));
     if (!Token.isUnresolved(name)) claimName(this, 'environment', name, 'environmentName');
     const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);

@@ -2,7 +2,7 @@ import { IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
-import { checkMajorVersion, checkMinorVersion, defineTemplateVersionResource, markOwnVersion } from './private/template';
+import { checkMajorVersion, checkMinorVersion, declaredMajors, defineTemplateVersionResource, markOwnVersion } from './private/template';
 import { checkDescription } from './private/workload';
 import { IServiceTemplate } from './service-template';
 import { TemplateBundle, TemplateBundleKind } from './template-bundle';
@@ -256,6 +256,15 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
     });
     // The template's name is a literal: the dependency makes CloudFormation create the template first and delete it last.
     resource.node.addDependency(props.template, ...props.compatibleEnvironmentTemplates.map(c => c.template));
+    this.node.addValidation({
+      validate: () => props.compatibleEnvironmentTemplates.flatMap((c, i) => {
+        const majors = declaredMajors(c.template);
+        return majors && !Token.isUnresolved(c.majorVersion) && !majors.has(c.majorVersion)
+          ? [`${this.node.path}: compatibleEnvironmentTemplates[${i}] names major ${c.majorVersion} of ${c.template.node.path}, which this app `
+            + `creates with no version of that major (its majors: ${[...majors].sort().join(', ') || 'none'}): Proton refuses to register the version`]
+          : [];
+      }),
+    });
     markOwnVersion(this);
     this.minorVersion = resource.getAttString(TemplateVersionAttributes.MINOR_VERSION);
     this.templateVersionArn = resource.getAttString(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);

@@ -7,9 +7,9 @@ import { ProtonProvider } from './private/provider';
 import { SupersededVersions } from './private/superseded-versions';
 import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
 import { TemplateSchema } from './private/schema';
-import { SpecInputs } from './private/spec';
+import { renderServiceSpec, SpecInputs } from './private/spec';
 import {
-  checkDescription, checkResourceName, claimName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
+  checkDescription, checkResourceName, checkSpecSize, claimName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
   orderPipelinesAfterAccountSettings,
 } from './private/workload';
 import { IServiceTemplateVersion } from './service-template-version';
@@ -188,6 +188,7 @@ export class Service extends ServiceBase implements ITaggable {
       pipelineSpec = validateSpecInputs(this, 'pipelineSpec', schema, schema.pipelineInputType, pipelineSpec);
     }
 
+    checkSpecSize(this, 'instances and pipelineSpec', renderServiceSpec({ pipeline: pipelineSpec, instances }));
     if (!Token.isUnresolved(name)) claimName(this, 'service', name, 'serviceName');
     const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);
@@ -338,5 +339,24 @@ function checkPipeline(scope: Construct, props: ServiceProps, schema: TemplateSc
   if (!given && props.repository) {
     throw new Error(`${path}: repository is given without pipelineSpec; a repository is only for a service template with a pipeline`);
   }
+  if (props.repository) checkRepository(path, props.repository);
   return given;
+}
+
+// Proton's Arn shape (API reference, CreateService.repositoryConnectionArn), RepositoryId and GitBranchName limits.
+const ARN = /^arn:(aws|aws-cn|aws-us-gov):[a-zA-Z0-9-]+:[a-zA-Z0-9-]*:\d{12}:([\w+=,.@-]+[/:])*[\w+=,.@-]+$/;
+const REPOSITORY_ID = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+function checkRepository(path: string, repository: ServiceRepository): void {
+  const { connectionArn, repositoryId, branchName } = repository;
+  if (!Token.isUnresolved(connectionArn) && (!ARN.test(connectionArn) || connectionArn.length > 200)) {
+    throw new Error(`${path}: repository.connectionArn "${connectionArn}" is not an ARN (arn:<partition>:<service>:<region>:<account>:<resource>, `
+      + 'at most 200 characters): give the CodeStar connection\'s ARN');
+  }
+  if (!Token.isUnresolved(repositoryId) && (!REPOSITORY_ID.test(repositoryId) || repositoryId.length > 200)) {
+    throw new Error(`${path}: repository.repositoryId "${repositoryId}" must be "owner/repository" (at most 200 characters)`);
+  }
+  if (!Token.isUnresolved(branchName) && (branchName.length < 1 || branchName.length > 200)) {
+    throw new Error(`${path}: repository.branchName "${branchName}" must be 1 to 200 characters long`);
+  }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { AssetHashType, aws_s3_assets as s3_assets } from 'aws-cdk-lib';
@@ -170,19 +170,37 @@ export class TemplateBundle {
 
 function readBundleFiles(root: string): BundleFile[] {
   const files: BundleFile[] = [];
-  const walk = (dir: string): void => {
+  // Symbolic links are followed (a bundle may link shared files), but a link back into its own folder chain would
+  // never end: the real paths of the folders being walked tell it.
+  const walk = (dir: string, chain: string[]): void => {
+    const real = realpathSync(dir);
+    if (chain.includes(real)) {
+      throw new Error(`Template bundle ${root}: ${relative(root, dir).split(sep).join('/')} is a symbolic link loop (it leads back to `
+        + `${relative(root, real).split(sep).join('/') || '.'}); a bundle must be a finite tree of files`);
+    }
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);
-      if (statSync(path).isDirectory()) {
-        walk(path);
+      if (statOf(root, path).isDirectory()) {
+        walk(path, [...chain, real]);
       } else {
         files.push({ path: relative(root, path).split(sep).join('/'), content: readFileSync(path) });
       }
     }
   };
-  walk(root);
+  walk(root, []);
   return files.sort(byPath);
+}
+
+function statOf(root: string, path: string) {
+  try {
+    return statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new Error(`Template bundle ${root}: ${relative(root, path).split(sep).join('/')} is a symbolic link loop; a bundle must be a finite tree of files`);
+    }
+    throw error;
+  }
 }
 
 function hashFiles(files: BundleFile[]): string {

@@ -36,6 +36,8 @@ const POLL_BACKOFF = 1.5;
 const CARRIED_FIELD = 'CdkProtonCarried';
 /** Carried when an Update created a new resource: the old properties then describe the old one, not this one. */
 const NEW_RESOURCE = 'NewResource';
+/** Carried when onEvent's first deletion step already finished the deletion. */
+const DELETED = 'Deleted';
 
 /** What a step sees: the client, the event, and values carried between phases. */
 export class StepContext {
@@ -175,6 +177,7 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
             case 'Delete': {
               const progress = await resource.advanceDeletion(ctx, event.PhysicalResourceId, decodeSafely(event.ResourceProperties), true);
               report(ctx, progress);
+              if (progress.done) ctx.remember(DELETED, 'true');
               if (progress.done && progress.notice) ctx.remember('Notice', progress.notice);
               return event.PhysicalResourceId;
             }
@@ -192,6 +195,12 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
       const ctx = contextFor(event, client);
       const budget = pollBudgetMs();
       const started = now();
+      if (event.RequestType === 'Delete' && ctx.recall(DELETED) === 'true') {
+        // onEvent's first step already finished the deletion.
+        client.destroy();
+        const notice = ctx.recall('Notice');
+        return { IsComplete: true, ...(notice ? { Data: { Notice: notice } } : {}) };
+      }
       try {
         for (let attempt = 1; ; attempt++) {
           let progress: Progress;

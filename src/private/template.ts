@@ -120,6 +120,7 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
       'deleted with the stack, and Proton deletes a template only once it has no versions: retain the template too.');
   }
   const bundle = options.bundle.bind(scope, { kind: options.bundleKind, customerManaged: options.customerManaged });
+  ownTemplateMajors.get(options.template)?.add(options.majorVersion);
   if (!Token.isUnresolved(options.templateName) && !Token.isUnresolved(options.majorVersion)) {
     // Versions are content-addressed: two constructs registering one bundle in one major would share a Proton version.
     claimName(scope, `${options.apiKind.toLowerCase()} template version`,
@@ -154,6 +155,14 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
   });
 }
 
+/** The majors this app's version constructs declare, per template this app creates (not imported, not adopted). */
+const ownTemplateMajors = new WeakMap<IConstruct, Set<string>>();
+
+/** The majors declared for a template this app creates, or undefined for a template it imports or adopts. */
+export function declaredMajors(template: IConstruct): ReadonlySet<string> | undefined {
+  return ownTemplateMajors.get(template);
+}
+
 /** What both template constructs send to their custom resource. */
 export interface TemplateResourceOptions {
   readonly kind: 'Environment' | 'Service';
@@ -176,6 +185,20 @@ export function defineTemplateResource(scope: Construct, options: TemplateResour
   const kind = options.kind;
   if (!Token.isUnresolved(options.templateName)) {
     claimName(scope, `${kind.toLowerCase()} template`, options.templateName, `${kind.toLowerCase()}TemplateName`);
+  }
+  if (!options.adoptExisting) {
+    // A template this app creates starts with no versions: Proton numbers its majors from 1, one after the other.
+    const majors = new Set<string>();
+    ownTemplateMajors.set(scope, majors);
+    scope.node.addValidation({
+      validate: () => {
+        const declared = [...majors].filter(m => !Token.isUnresolved(m)).map(Number).sort((a, b) => a - b);
+        const missing = declared.length ? Array.from({ length: declared[declared.length - 1] }, (_, i) => i + 1).filter(m => !declared.includes(m)) : [];
+        return missing.length === 0 ? [] : [`${scope.node.path}: its versions declare majorVersion ${declared.join(', ')} but no version of major `
+          + `${missing.join(', ')}: Proton numbers a new template's majors from 1 in sequence. Declare versions of every major from 1, `
+          + 'or set adoptExisting on a template that already has versions in Proton'];
+      },
+    });
   }
   const provider = ProtonProvider.of(scope);
   provider.grantOn(kind === 'Environment' ? 'environment-template' : 'service-template', options.templateName, [

@@ -5,7 +5,19 @@
 import { Names, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { TemplateSchema, validateInputs } from './schema';
+import { SYSTEM_TAG_COUNT, SystemTags } from './properties';
 import { resourceNameProblem, SpecInputs } from './spec';
+
+/** Proton's SpecContents limit (API reference): the rendered spec YAML, at most 51,200 characters. */
+const SPEC_MAX_LENGTH = 51_200;
+
+/** Throws when a spec with no token in it renders longer than Proton accepts. */
+export function checkSpecSize(scope: IConstruct, property: string, rendered: string): void {
+  if (Token.isUnresolved(rendered)) return;
+  if (rendered.length > SPEC_MAX_LENGTH) {
+    throw new Error(`${scope.node.path}: ${property} renders to a spec of ${rendered.length} characters; Proton accepts at most ${SPEC_MAX_LENGTH}`);
+  }
+}
 
 const DESCRIPTION_MAX_LENGTH = 500;
 
@@ -98,10 +110,43 @@ export class OutputKeys {
   }
 }
 
+const MAX_TAGS = 50;
+const TAG_KEY_MAX_LENGTH = 128;
+const TAG_VALUE_MAX_LENGTH = 256;
+
+/**
+ * Proton's tag rules (API reference, Tag; user guide, "AWS Proton resources and tagging"): at most 50 tags, of which
+ * the library uses up to SYSTEM_TAG_COUNT; keys 1 to 128 characters, values 0 to 256; the `aws:` prefix (in any case)
+ * is reserved. Tokens are left to Proton.
+ */
+export function checkTags(scope: IConstruct, tags: Array<{ Key: string; Value: string }>): void {
+  const allowed = MAX_TAGS - SYSTEM_TAG_COUNT;
+  if (tags.length > allowed) {
+    throw new Error(`${scope.node.path}: tags: ${tags.length} tags; Proton allows ${MAX_TAGS} per resource, of which cdk-proton uses `
+      + `${SYSTEM_TAG_COUNT} (${Object.values(SystemTags).join(', ')}): give at most ${allowed}`);
+  }
+  for (const { Key: key, Value: value } of tags) {
+    if (Token.isUnresolved(key)) continue;
+    if (key.length < 1 || key.length > TAG_KEY_MAX_LENGTH) {
+      throw new Error(`${scope.node.path}: tags: key "${key}" is ${key.length} characters long; Proton accepts 1 to ${TAG_KEY_MAX_LENGTH}`);
+    }
+    if (/^aws:/i.test(key)) {
+      throw new Error(`${scope.node.path}: tags: key "${key}" uses the prefix aws:, which AWS reserves (in any case)`);
+    }
+    if (key.startsWith('cdk-proton:')) {
+      throw new Error(`${scope.node.path}: tags: key "${key}" uses the prefix cdk-proton:, which this library reserves for its own tags`);
+    }
+    if (!Token.isUnresolved(value) && value.length > TAG_VALUE_MAX_LENGTH) {
+      throw new Error(`${scope.node.path}: tags: the value of "${key}" is ${value.length} characters long; Proton accepts at most ${TAG_VALUE_MAX_LENGTH}`);
+    }
+  }
+}
+
 /** The tags as a JSON list of `{ key, value }` (Proton's field names); undefined when there are none. */
 export function renderTags(scope: IConstruct, tags: TagManager): string | undefined {
   const rendered: Array<{ Key: string; Value: string }> | undefined = tags.renderTags();
   if (!rendered || rendered.length === 0) return undefined;
+  checkTags(scope, rendered);
   return Stack.of(scope).toJsonString(rendered.map(t => ({ key: t.Key, value: t.Value })));
 }
 

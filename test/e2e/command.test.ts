@@ -5,8 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
-import * as proton from 'aws-cdk-lib/aws-proton';
 import { recordingProvider, recordingResource, synthesize, temporaryDirectory } from './helpers';
+import { EnvironmentTemplate } from '../../src';
 import { ProtonLocal } from '../../src/local';
 import { synthesizeApp } from '../../src/local/deploy/assembly';
 import { runDeployCommand } from '../../src/local/deploy/command';
@@ -14,10 +14,12 @@ import { runDeployCommand } from '../../src/local/deploy/command';
 function smallAssembly(options: { fail?: boolean } = {}): string {
   return synthesize((app) => {
     const stack = new Stack(app, 'Cli');
-    const template = new proton.CfnEnvironmentTemplate(stack, 'EnvTemplate', { name: 'cli-env', displayName: 'CLI environment' });
-    recordingResource(stack, recordingProvider(stack), 'Thing', {
-      Name: 'thing', TemplateArn: template.attrArn, ...(options.fail ? { FailOn: 'Create:isComplete' } : {}),
+    const template = new EnvironmentTemplate(stack, 'EnvTemplate', { environmentTemplateName: 'cli-env', displayName: 'CLI environment' });
+    const thing = recordingResource(stack, recordingProvider(stack), 'Thing', {
+      Name: 'thing', TemplateArn: template.environmentTemplateArn, ...(options.fail ? { FailOn: 'Create:isComplete' } : {}),
     });
+    // The ARN is computed from the name: the order is explicit.
+    thing.node.addDependency(template);
   }).directory;
 }
 
@@ -42,7 +44,7 @@ test('deploy, status and destroy in separate runs share the state directory', as
   const deployed = await run('deploy', '--assembly', assembly, '--state-dir', stateDir, '--poll-interval-ms', '10');
   expect(deployed.stderr).toBe('');
   expect(deployed.code).toBe(0);
-  expect(deployed.stdout).toMatch(/^Cli\s+EnvTemplate\s+AWS::Proton::EnvironmentTemplate\s+CREATE\s+COMPLETE\s+\d+\.\ds$/m);
+  expect(deployed.stdout).toMatch(/^Cli\s+EnvTemplate[0-9A-F]{8}\s+Custom::ProtonEnvironmentTemplate\s+CREATE\s+COMPLETE\s+\d+\.\ds$/m);
   expect(deployed.stdout).toMatch(/^Cli\s+Thing\s+Custom::ProtonRecording\s+CREATE\s+COMPLETE\s+\d+\.\ds$/m);
   expect(deployed.stdout).toMatch(/^Cli\s+\w+\s+AWS::Lambda::Function\s+SKIP\s+SKIPPED\s+0\.0s$/m);
   expect(deployed.stdout).toMatch(/^Cli: CREATE_COMPLETE$/m);
@@ -62,6 +64,7 @@ test('deploy, status and destroy in separate runs share the state directory', as
   const destroyed = await run('destroy', '--state-dir', stateDir, '--poll-interval-ms', '10');
   expect(destroyed.code).toBe(0);
   expect(destroyed.stdout).toMatch(/^Cli\s+Thing\s+Custom::ProtonRecording\s+DELETE\s+COMPLETE/m);
+  expect(destroyed.stdout).toMatch(/^Cli\s+EnvTemplate[0-9A-F]{8}\s+Custom::ProtonEnvironmentTemplate\s+DELETE\s+COMPLETE/m);
   expect(destroyed.stdout).toMatch(/No Proton resources\./);
   expect(JSON.parse(fs.readFileSync(path.join(stateDir, 'stacks.json'), 'utf-8'))).toEqual({ stacks: {} });
 });
@@ -75,7 +78,7 @@ test('a failed deployment exits non-zero with the reason, and --json reports it'
   expect(document).toMatchObject({ command: 'deploy', success: false, error: expect.stringContaining('Thing failed on purpose') });
   expect(document.events).toEqual(expect.arrayContaining([
     expect.objectContaining({ logicalId: 'Thing', action: 'CREATE', status: 'FAILED', reason: 'Thing failed on purpose in isComplete' }),
-    expect.objectContaining({ logicalId: 'EnvTemplate', action: 'DELETE', phase: 'rollback', status: 'COMPLETE' }),
+    expect.objectContaining({ logicalId: expect.stringMatching(/^EnvTemplate[0-9A-F]{8}$/), action: 'DELETE', phase: 'rollback', status: 'COMPLETE' }),
   ]));
 });
 

@@ -25,7 +25,7 @@ test('proton-local demo deploys, upgrades and destroys the example app, printing
   expect(result.status).toBe(0);
   const out = result.stdout;
   expect(out).toMatch(/^Starting afresh: removing the previous demo's state in /m);
-  expect(out).toMatch(/^ProtonPlatform\s+FargateEnvTemplate\w+\s+AWS::Proton::EnvironmentTemplate\s+CREATE\s+COMPLETE\s+\d+\.\ds$/m);
+  expect(out).toMatch(/^ProtonPlatform\s+FargateEnvTemplate[0-9A-F]{8}\s+Custom::ProtonEnvironmentTemplate\s+CREATE\s+COMPLETE\s+\d+\.\ds$/m);
   expect(out).toMatch(/^ProtonServices\s+Backend\w+\s+Custom::ProtonService\s+CREATE\s+COMPLETE/m);
   expect(out).toMatch(/^ProtonPlatform\s+\w+\s+AWS::Lambda::Function\s+SKIP\s+SKIPPED/m);
   // The first table, then the upgraded one, then none.
