@@ -208,7 +208,7 @@ export class Environment extends EnvironmentBase implements ITaggable {
       inputs = validateSpecInputs(this, 'spec', schema, schema.environmentInputType, inputs);
     }
 
-    checkSpecSize(this, 'spec', renderEnvironmentSpec(inputs));
+    checkSpecSize(this, 'spec', () => renderEnvironmentSpec(inputs));
     if (!Token.isUnresolved(name)) claimName(this, 'environment', name, 'environmentName');
     const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);

@@ -188,7 +188,7 @@ export class Service extends ServiceBase implements ITaggable {
       pipelineSpec = validateSpecInputs(this, 'pipelineSpec', schema, schema.pipelineInputType, pipelineSpec);
     }
 
-    checkSpecSize(this, 'instances and pipelineSpec', renderServiceSpec({ pipeline: pipelineSpec, instances }));
+    checkSpecSize(this, 'instances and pipelineSpec', () => renderServiceSpec({ pipeline: pipelineSpec, instances }));
     if (!Token.isUnresolved(name)) claimName(this, 'service', name, 'serviceName');
     const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);
