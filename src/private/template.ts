@@ -206,7 +206,9 @@ export function defineTemplateResource(scope: Construct, options: TemplateResour
     `proton:List${kind}TemplateVersions`, `proton:Delete${kind}TemplateVersion`,
     'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
   ]);
-  return provider.customResource(scope, 'Resource', {
+  // Not 'Resource', the id of the AWS::Proton::* resource of cdk-proton 0.1: CloudFormation can't change a resource's
+  // type in place, so a new logical id makes upgrading a 0.1 stack a replacement (see the README).
+  return provider.customResource(scope, 'Template', {
     resourceType: kind === 'Environment' ? ResourceTypes.ENVIRONMENT_TEMPLATE : ResourceTypes.SERVICE_TEMPLATE,
     removalPolicy: options.removalPolicy,
     properties: definedProperties({

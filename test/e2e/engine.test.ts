@@ -62,7 +62,7 @@ function smallStack(options: SmallStackOptions = {}) {
 
 /** The template's custom resource: its Fn::GetAtt Arn makes a reference (and a cross-stack export) that the computed ARN does not. */
 function templateResource(template: EnvironmentTemplate): CustomResource {
-  return template.node.defaultChild as CustomResource;
+  return template.node.findChild('Template') as CustomResource;
 }
 
 /** Event lines with the hash CDK appends to the logical id of a construct's nested resource (EnvTemplate1A2B3C4D) removed. */

@@ -103,6 +103,8 @@ test('upgrade: the version is replaced by a new minor that rolls out to both env
     'FargateEnvVersion UPDATE COMPLETE',
     'Staging UPDATE COMPLETE',
     'Production UPDATE COMPLETE',
+    // After the environments moved: deletes superseded versions (none here: cleanup deletes the old one itself).
+    'CdkProtonSupersededVersions UPDATE COMPLETE',
     'FargateEnvVersion DELETE(cleanup) COMPLETE',
   ]);
   const upgraded = await table(h.client);
