@@ -18,7 +18,7 @@ const USAGE = `Usage:
   proton-local deploy  [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
   proton-local destroy [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
   proton-local status  [--endpoint URL] [--state-dir DIR] [--json]
-  proton-local demo    [--app CMD] [--state-dir DIR] [--json] [--poll-interval-ms N]
+  proton-local demo    [--app CMD] [--state-dir DIR] [--json] [--poll-interval-ms N]   (default app: the example platform app)
   (without --endpoint, also [--registration-delay-ms N] [--deployment-delay-ms N] for the embedded proton-local)
 
   --app CMD             the CDK app command (as in cdk.json); it runs with CDK_OUTDIR set to a temporary directory.
@@ -37,9 +37,24 @@ const USAGE = `Usage:
                         PROTON_LOCAL_POLL_INTERVAL_MS. The demo defaults to ${DEMO_POLL_INTERVAL_MS}.
 destroy without --app/--assembly destroys every stack in the state directory.`;
 
-/** The demo's app (run from a clone of the repository) and the context value that selects the template revision. */
-const DEMO_APP = 'npx ts-node --transpile-only examples/platform-app.ts';
+/** The context value that selects the demo app's template revision. */
 const DEMO_REVISION_CONTEXT = 'cdk-proton-demo:revision';
+
+/**
+ * The demo's default app: the example platform app beside this command (lib/local/demo/platform-app.js in an installed
+ * package, src/local/demo/platform-app.ts in a clone), run by this Node.js with the flags it runs under, so a CLI started
+ * through tsx runs the TypeScript app through tsx, and an installed one needs no TypeScript at all.
+ */
+export function defaultDemoApp(): string {
+  const app = path.join(__dirname, '..', 'demo', `platform-app${path.extname(__filename)}`);
+  return [process.execPath, ...process.execArgv, app].map(shellQuote).join(' ');
+}
+
+/** Quotes a word for the shell that runs app commands (sh, or cmd.exe on Windows). */
+function shellQuote(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return process.platform === 'win32' ? `"${word.replace(/"/g, '""')}"` : `'${word.replace(/'/g, "'\\''")}'`;
+}
 
 class UsageError extends Error {}
 
@@ -243,7 +258,7 @@ async function demo(options: CommandOptions, reporter: Reporter): Promise<void> 
     stale.clear();
   }
   const state = new DeployState(options.stateDir);
-  const app = options.app ?? DEMO_APP;
+  const app = options.app ?? defaultDemoApp();
   const phases: { [phase: string]: ProtonResourceRow[] } = {};
   reporter.document.phases = phases;
   await withEndpoint(options, state, async (endpoint) => {
