@@ -43,9 +43,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-proton@${PROTON_CLIENT_VERSION}`,
     '@aws-sdk/client-s3@^3',
     '@types/aws-lambda',
-    // An independent tar implementation: the tests check that our archives and other tools' archives interoperate.
+    // An independent tar implementation (with its own types): the tests check that our archives and other tools' interoperate.
     'tar-stream@^3.2.2',
-    '@types/tar-stream',
     'esbuild',
     // Runs TypeScript apps, the examples and the CLI from source (ts-node 10 crashes on current TypeScript releases;
     // ts-node stays only for projen's own .projenrc.ts).

@@ -19,9 +19,12 @@ const FILES: TarFile[] = [
   { path: LONG_PATH, content: Buffer.from('a: 1\n') },
 ];
 
-async function tarStreamPack(entries: Array<{ header: tarStream.Headers; content?: Buffer }>): Promise<Buffer> {
+async function tarStreamPack(entries: Array<{ header: Partial<tarStream.Header> & { name: string }; content?: Buffer }>): Promise<Buffer> {
   const pack = tarStream.pack();
-  for (const { header, content } of entries) pack.entry(header, content);
+  for (const { header, content } of entries) {
+    if (content) pack.entry(header, content);
+    else pack.entry(header);
+  }
   pack.finalize();
   const chunks: Buffer[] = [];
   for await (const chunk of pack) chunks.push(chunk as Buffer);
