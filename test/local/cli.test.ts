@@ -21,7 +21,7 @@ interface Served {
 }
 
 function runCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, ...args], {
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
