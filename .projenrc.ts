@@ -36,14 +36,19 @@ const project = new awscdk.AwsCdkConstructLibrary({
   lambdaExtensionAutoDiscover: false,
   integrationTestAutoDiscover: false,
 
-  // Runtime dependencies of the constructs and of proton-local; jsii requires them bundled.
-  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'tar-stream@^3.2.2'],
+  // Runtime dependencies of the constructs and of proton-local; jsii requires them bundled. Bundles are packed and read
+  // by src/private/tar.ts: see there why no tar library is among them.
+  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0'],
   devDeps: [
     `@aws-sdk/client-proton@${PROTON_CLIENT_VERSION}`,
     '@aws-sdk/client-s3@^3',
     '@types/aws-lambda',
-    '@types/tar-stream',
+    // An independent tar implementation (with its own types): the tests check that our archives and other tools' interoperate.
+    'tar-stream@^3.2.2',
     'esbuild',
+    // Runs TypeScript apps, the examples and the CLI from source (ts-node 10 crashes on current TypeScript releases;
+    // ts-node stays only for projen's own .projenrc.ts).
+    'tsx@^4.23.0',
   ],
   bin: { 'proton-local': 'lib/local/cli.js' },
 
@@ -76,7 +81,13 @@ new awscdk.LambdaFunction(project, {
   entrypoint: 'lambda/proton.lambda.ts',
   constructFile: 'src/handlers/proton-function.ts',
   cdkDeps: project.cdkDeps,
-  runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+  // The handler runs beside the Provider framework's own functions (onEvent, isComplete, onTimeout), which aws-cdk-lib
+  // puts on determineLatestNodeRuntime(): this makes ours the same call, so a Provider has one Node.js runtime in
+  // whatever aws-cdk-lib the app uses (nodejs22.x for 2.245, later releases move on), and a Lambda runtime deprecation
+  // is fixed by upgrading aws-cdk-lib rather than waiting for a cdk-proton release. The bundle targets node22, the
+  // oldest runtime that can return for our aws-cdk-lib floor; that output also runs on Node.js 20, where proton-local
+  // executes the same bundle in process.
+  runtime: awscdk.LambdaRuntime.NODEJS_REGIONAL_LATEST,
   awsSdkConnectionReuse: false,
   bundlingOptions: { externals: [], sourcemap: false },
 });
@@ -92,7 +103,14 @@ for (const folder of ['lambda', 'examples', 'bench']) {
     extends: javascript.TypescriptConfigExtends.fromTypescriptConfigs([project.tsconfig!]),
     compilerOptions: { noEmit: true, rootDir: '..' },
   });
-  project.addPackageIgnore(`/${folder}/`);
+  // The example app's template bundles ship: the compiled demo app (lib/local/demo/) reads them from an installed package.
+  project.addPackageIgnore(folder === 'examples' ? '/examples/*' : `/${folder}/`);
+}
+project.addPackageIgnore('!/examples/templates/');
+// The package holds what users run (lib/, assets/, .jsii, the example bundles) and its documentation (README, API.md);
+// test/package.test.ts fails on anything else. These are the development files that the defaults above let through.
+for (const pattern of ['/.ci/', '/.proton-local/', '/CONTRIBUTING.md', '/cdk.out/', '/bench/', '*.tsbuildinfo', '/.jsii.tabl.json', '/test-reports/']) {
+  project.addPackageIgnore(pattern);
 }
 project.eslint?.allowDevDeps('src/local/**/*.ts');
 
@@ -108,12 +126,12 @@ project.addTask('demo', {
   description: 'Deploy, upgrade and destroy the example app against an embedded proton-local',
   steps: [
     { spawn: 'bundle' },
-    { exec: 'ts-node --transpile-only src/local/cli.ts demo --app "ts-node --transpile-only examples/platform-app.ts" --state-dir .proton-local/demo' },
+    { exec: 'tsx src/local/cli.ts demo --app "tsx examples/platform-app.ts" --state-dir .proton-local/demo' },
   ],
 });
 project.addTask('bench', {
   description: 'Run the benchmarks in bench/',
-  steps: [{ spawn: 'bundle' }, { exec: 'ts-node --transpile-only bench/run.ts' }],
+  steps: [{ spawn: 'bundle' }, { exec: 'tsx bench/run.ts' }],
 });
 
 // Every build packages JavaScript only; the release workflow packages Python, Java, .NET and Go in jobs of their own.

@@ -107,8 +107,8 @@ function benchMainJob() {
   const stateDir = mkdtempSync(join(tmpdir(), 'cdk-proton-bench-'));
   try {
     const started = performance.now();
-    const result = spawnSync('npx', ['ts-node', '--transpile-only', 'src/local/cli.ts', 'demo',
-      '--app', 'npx ts-node --transpile-only examples/platform-app.ts', '--state-dir', stateDir],
+    const result = spawnSync('npx', ['tsx', 'src/local/cli.ts', 'demo',
+      '--app', 'npx tsx examples/platform-app.ts', '--state-dir', stateDir],
     { cwd: join(__dirname, '..'), encoding: 'utf8' });
     const seconds = (performance.now() - started) / 1000;
     if (result.status !== 0) {

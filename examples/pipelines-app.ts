@@ -4,10 +4,11 @@
  * with its team's services. Stages cannot reference each other, so the team stages import what the platform stage
  * publishes by name (templates, versions, environments), and the pipeline's order makes the platform deploy first.
  *
- * Synthesize: `npx ts-node --transpile-only examples/pipelines-app.ts` (writes to CDK_OUTDIR, or cdk.out).
+ * Synthesize: `npx tsx examples/pipelines-app.ts` (writes to CDK_OUTDIR, or cdk.out).
  */
 import * as path from 'path';
-import { App, Environment as DeploymentTarget, Stack, Stage, StageProps, Tags, pipelines } from 'aws-cdk-lib';
+import { App, Environment as DeploymentTarget, Stack, Stage, StageProps, Tags } from 'aws-cdk-lib';
+import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 import {
   Environment, EnvironmentTemplate, IServiceTemplateVersion, Service, ServiceInstanceOptions, ServiceTemplate,
@@ -79,7 +80,7 @@ export function buildPipelinesApp(app: App): { pipeline: pipelines.CodePipeline 
   const pipeline = new pipelines.CodePipeline(stack, 'Pipeline', {
     synth: new pipelines.ShellStep('Synth', {
       input: pipelines.CodePipelineSource.connection('example-org/platform', 'main', { connectionArn: CONNECTION_ARN }),
-      commands: ['npm ci', 'npx projen bundle', 'npx cdk synth --app "npx ts-node --transpile-only examples/pipelines-app.ts"'],
+      commands: ['npm ci', 'npx projen bundle', 'npx cdk synth --app "npx tsx examples/pipelines-app.ts"'],
     }),
   });
   pipeline.addStage(new PlatformStage(app, 'Platform', { env: TARGET }));

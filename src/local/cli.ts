@@ -5,14 +5,34 @@
  *   proton-local serve [--host 127.0.0.1] [--port N] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
  *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N]
  *   proton-local deploy|destroy|status|demo ...   (local deployment, see src/local/deploy/)
+ *   proton-local --version | --help, and --help after any command
  */
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { parseArgs } from 'util';
 import { ProtonLocal, ProtonLocalOptions } from './index';
 
 const USAGE = `Usage:
-  proton-local serve [--host 127.0.0.1] [--port 4000] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
-                     [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N]
-  proton-local deploy|destroy|status|demo [options]`;
+  proton-local serve [options]                    an emulated Proton API (and S3) for the AWS SDK, CLI and boto3
+  proton-local deploy|destroy|status [options]    deploy a CDK app's Proton resources to proton-local
+  proton-local demo [options]                     deploy, upgrade and destroy the example platform app
+  proton-local --version
+Run 'proton-local COMMAND --help' for a command's options.`;
+
+const SERVE_USAGE = `Usage: proton-local serve [options]
+
+Serves the Proton API (and the S3 subset that template bundles need) until SIGINT or SIGTERM.
+  --host HOST                   address to listen on (default 127.0.0.1)
+  --port N                      port to listen on; 0 picks a free one (default 4000)
+  --state FILE                  keep the state in FILE across restarts (default: in memory)
+  --registration-delay-ms N     how long a template version takes to register
+  --deployment-delay-ms N       how long an environment, service or pipeline deployment takes
+Faults, to test clients' retries:
+  --throttle-rps N              answer ThrottlingException above N requests per second
+  --error-rate R                answer InternalServerException (without taking effect) to a fraction R (0 to 1) of requests
+  --drop-rate R                 apply a fraction R of calls but cut the connection before the response
+  --latency-ms N                delay every response by N ms
+  --seed N                      seed of the random faults, for reproducible runs`;
 
 const DEPLOY_COMMANDS = ['deploy', 'destroy', 'status', 'demo'];
 
@@ -67,7 +87,18 @@ export function parseServeOptions(argv: string[]): ProtonLocalOptions {
   };
 }
 
+/** The version of the installed package: package.json is two folders up from both src/local/ and lib/local/. */
+export function packageVersion(): string {
+  return JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+}
+
+const isHelp = (arg: string) => arg === '--help' || arg === '-h';
+
 async function serve(argv: string[]): Promise<number> {
+  if (argv.some(isHelp)) {
+    process.stdout.write(`${SERVE_USAGE}\n`);
+    return 0;
+  }
   const local = await ProtonLocal.start(parseServeOptions(argv));
   process.stdout.write(`proton-local listening on ${local.endpoint}\n`);
   return new Promise(resolve => {
@@ -96,14 +127,19 @@ export async function main(argv: string[]): Promise<number> {
       const deploy: DeployModule = require('./deploy/command');
       return await deploy.runDeployCommand(command, rest);
     }
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === '--version' || command === '-V') {
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    }
+    if (command === undefined || isHelp(command) || command === 'help') {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 1 : 0;
     }
-    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}`);
+    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}, or --version, --help`);
   } catch (error) {
     const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`proton-local: ${(error as Error).message}\n${isUsage ? `${USAGE}\n` : ''}`);
+    const usage = command === 'serve' ? SERVE_USAGE : USAGE;
+    process.stderr.write(`proton-local: ${(error as Error).message}\n${isUsage ? `${usage}\n` : ''}`);
     return isUsage ? 2 : 1;
   }
 }

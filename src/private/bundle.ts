@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
 import { posix } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import * as tar from 'tar-stream';
 import { parseAllDocuments } from 'yaml';
 import { SchemaError, TemplateSchema, parseTemplateSchema } from './schema';
+import { TarEntry, TarEntryMetadata, TarFormatError, fitsUstarHeader, readTar, writeTar } from './tar';
 
 /** The two kinds of Proton template. */
 export type TemplateKind = 'ENVIRONMENT' | 'SERVICE';
@@ -258,34 +257,26 @@ function parseYamlFile(file: BundleFile, jinja: boolean): any {
 
 // Every packed entry gets the same metadata, so the archive depends only on paths and contents.
 // mtime is 2000-01-01T00:00:00Z rather than 0 because GNU tar warns about "implausibly old" timestamps.
-const ENTRY = { type: 'file', mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(Date.UTC(2000, 0, 1)) } as const;
+const ENTRY_METADATA: TarEntryMetadata = { mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(Date.UTC(2000, 0, 1)) };
 const GZIP_LEVEL = 9;
 const GZIP_OS_OFFSET = 9;
 const GZIP_OS_UNIX = 3;
-const TAR_BLOCK = 512;
-
-// tar-stream's streaming packer is asynchronous, and constructs pack at synth time, which is synchronous:
-// its header encoder (not in its exports map, hence the relative require) builds the same ustar headers directly.
-const tarHeaders: { encode(header: Omit<tar.Header, 'linkname' | 'devmajor' | 'devminor'>): Buffer | null } =
-  createRequire(require.resolve('tar-stream'))('./headers.js');
 
 /**
  * Packs files into a deterministic .tar.gz: files at the archive root sorted by path, no directory entries, fixed
  * metadata, gzip level 9 with header mtime 0 and OS byte 3 (Unix). The same files give the same bytes on any OS
- * with the same Node.js (its bundled zlib); asset hashes use the content hash, never these bytes.
+ * with the same Node.js (its bundled zlib); asset hashes use the content hash, never these bytes. Synchronous, because
+ * constructs pack at synth time.
  */
 export function packBundleSync(files: BundleFile[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const file of [...files].sort(byPath)) {
+  const sorted = [...files].sort(byPath);
+  for (const file of sorted) {
     checkPath(file.path);
-    const header = tarHeaders.encode({ ...ENTRY, name: file.path, size: file.content.length });
-    if (!header) {
+    if (!fitsUstarHeader(file.path)) {
       throw new BundleError(`${file.path}: a bundle path must be ASCII, at most 100 characters per file name and 255 in all`);
     }
-    blocks.push(header, file.content, Buffer.alloc((TAR_BLOCK - (file.content.length % TAR_BLOCK)) % TAR_BLOCK));
   }
-  blocks.push(Buffer.alloc(2 * TAR_BLOCK));
-  const archive = gzipSync(Buffer.concat(blocks), { level: GZIP_LEVEL });
+  const archive = gzipSync(writeTar(sorted, ENTRY_METADATA), { level: GZIP_LEVEL });
   // Node leaves the gzip mtime at 0 but writes its platform's OS byte.
   archive[GZIP_OS_OFFSET] = GZIP_OS_UNIX;
   return archive;
@@ -314,24 +305,21 @@ export async function unpackBundle(archive: Buffer): Promise<BundleFile[]> {
   } catch (e) {
     throw new BundleError(`the bundle archive is not a gzip-compressed tar file within 5 MB: ${(e as Error).message}`);
   }
-  const files = new Map<string, Buffer>();
-  const extract = tar.extract();
-  extract.end(tarball);
+  let entries: TarEntry[];
   try {
-    for await (const entry of extract) {
-      const { name, type } = entry.header;
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      if (type === 'directory') continue;
-      const path = name.replace(/^(\.\/)+/, '');
-      if (type !== 'file' && type !== 'contiguous-file') {
-        throw new BundleError(`${path}: a template bundle holds regular files only, not a ${type}`);
-      }
-      checkPath(path);
-      files.set(path, Buffer.concat(chunks));
-    }
+    entries = readTar(tarball);
   } catch (e) {
-    throw e instanceof BundleError ? e : new BundleError(`the bundle archive is not a valid tar file: ${(e as Error).message}`);
+    throw e instanceof TarFormatError ? new BundleError(`the bundle archive is not a valid tar file: ${e.message}`) : e;
+  }
+  const files = new Map<string, Buffer>();
+  for (const { path: archived, type, content } of entries) {
+    if (type === 'directory') continue;
+    const path = archived.replace(/^(\.\/)+/, '');
+    if (type !== 'file' && type !== 'contiguous-file') {
+      throw new BundleError(`${path}: a template bundle holds regular files only, not a ${type}`);
+    }
+    checkPath(path);
+    files.set(path, content);
   }
   return stripWrappingFolder([...files].map(([path, content]) => ({ path, content }))).sort(byPath);
 }

@@ -1,6 +1,7 @@
 /**
- * The README's main job, as a user runs it: the real `proton-local demo` command (ts-node, a separate process) on the
- * example app, with an embedded proton-local made fast by small delays.
+ * The README's main job, as `npx projen demo` runs it from a clone: the real `proton-local demo` command (through tsx,
+ * in a separate process) on its default app, the example platform app, with an embedded proton-local made fast by small
+ * delays. test/package.test.ts runs the same demo from an installed package.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -8,16 +9,15 @@ import * as path from 'path';
 import { temporaryDirectory } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
-const TS_NODE = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 test('proton-local demo deploys, upgrades and destroys the example app, printing the tables, and exits 0', () => {
   const stateDir = temporaryDirectory('demo');
   // What an interrupted demo may leave: the demo starts afresh anyway.
   fs.writeFileSync(path.join(stateDir, 'stacks.json'), JSON.stringify({ stacks: { ProtonPlatform: { resources: {} } } }));
   fs.writeFileSync(path.join(stateDir, 'proton-local.json'), '{ "interrupted": ');
-  const result = spawnSync(TS_NODE, [
-    '--transpile-only', 'src/local/cli.ts', 'demo',
-    '--app', `${TS_NODE} --transpile-only examples/platform-app.ts`,
+  const result = spawnSync(TSX, [
+    'src/local/cli.ts', 'demo',
     '--state-dir', stateDir, '--poll-interval-ms', '20', '--registration-delay-ms', '20', '--deployment-delay-ms', '40',
   ], { cwd: ROOT, encoding: 'utf-8', timeout: 120_000 });
 

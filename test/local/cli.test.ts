@@ -1,11 +1,13 @@
 import { ChildProcess, execFile, execFileSync, spawn } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { promisify } from 'util';
 import { CreateEnvironmentTemplateCommand, ListEnvironmentTemplatesCommand } from '@aws-sdk/client-proton';
 import { protonClient, sampleBundle, useProtonLocal } from './helpers';
-import { main, parseServeOptions } from '../../src/local/cli';
+import { main, packageVersion, parseServeOptions } from '../../src/local/cli';
+import type { DeployEvent } from '../../src/local/deploy/engine';
+import { EventPrinter, eventColumnWidths, formatEvent } from '../../src/local/deploy/output';
 import { packBundle } from '../../src/private/bundle';
 
 const ROOT = join(__dirname, '..', '..');
@@ -19,7 +21,7 @@ interface Served {
 }
 
 function runCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, ...args], {
+  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -122,6 +124,137 @@ describe('proton-local serve', () => {
     } finally {
       stderr.mockRestore();
     }
+  });
+});
+
+/** Runs main() in process and returns its exit status and what it wrote. */
+async function mainOutput(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await main(args);
+    const text = (spy: jest.SpyInstance) => spy.mock.calls.map(call => String(call[0])).join('');
+    return { code, stdout: text(stdout), stderr: text(stderr) };
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+describe('proton-local help and version', () => {
+  test('--version prints the package.json version and exits 0', async () => {
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    expect(packageVersion()).toBe(version);
+    expect(await mainOutput(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  test('serve --help prints the serve options and exits 0 without serving', async () => {
+    const { code, stdout, stderr } = await mainOutput(['serve', '--port', '0', '--help']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^Usage: proton-local serve \[options\]\n/);
+    for (const option of ['--host', '--port', '--state', '--registration-delay-ms', '--deployment-delay-ms', '--throttle-rps', '--error-rate', '--drop-rate', '--latency-ms', '--seed']) {
+      expect(stdout).toContain(`  ${option} `);
+    }
+  });
+
+  test.each(['deploy', 'destroy', 'status', 'demo'])('%s --help prints the deploy commands\' options and exits 0', async (command) => {
+    const { code, stdout, stderr } = await mainOutput([command, '-h']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain(`proton-local ${command} `);
+    expect(stdout).toContain('--state-dir DIR');
+  });
+
+  test('--help lists every command; no command prints it and exits 1', async () => {
+    const help = await mainOutput(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['serve', 'deploy|destroy|status', 'demo', '--version']) expect(help.stdout).toContain(`proton-local ${command}`);
+    expect(await mainOutput([])).toEqual({ code: 1, stdout: help.stdout, stderr: '' });
+  });
+
+  test('a serve usage error prints the serve options', async () => {
+    const { code, stderr } = await mainOutput(['serve', '--prot', '1']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^proton-local: Unknown option '--prot'.*\nUsage: proton-local serve \[options\]/s);
+  });
+});
+
+describe('deploy event output', () => {
+  const event = (logicalId: string, status: DeployEvent['status'], elapsedMs = 0): DeployEvent => ({
+    stack: 'ProtonPlatform', logicalId, resourceType: 'Custom::ProtonEnvironment', action: 'CREATE', status, phase: 'deploy', elapsedMs,
+  });
+  const LONG_ID = `ProductionEnvironmentWithAVeryLongConstructPath${'X'.repeat(20)}1A2B3C4D`;
+
+  /** Where each left-aligned column starts (the last, the elapsed time, is right-aligned). */
+  const columnStarts = (line: string) => [...line.matchAll(/(?<=\s)\S+/g)].map(match => match.index).slice(0, -1);
+
+  test('columns sized for the stacks\' resources line up however long a logical id is', () => {
+    const widths = eventColumnWidths([event('Short', 'COMPLETE'), event(LONG_ID, 'COMPLETE')]);
+    const lines = [formatEvent(event('Short', 'IN_PROGRESS'), widths), formatEvent(event(LONG_ID, 'COMPLETE', 61_000), widths)];
+    expect(columnStarts(lines[0])).toEqual(columnStarts(lines[1]));
+    expect(lines[0].length).toBe(lines[1].length);
+    expect(lines[1]).toContain(LONG_ID);
+    expect(widths.logicalId).toBe(LONG_ID.length);
+    // Without knowing the resources, the defaults hold the common case.
+    expect(eventColumnWidths([])).toEqual({ stack: 20, logicalId: 40, resourceType: 40 });
+  });
+
+  test('the printer widens its columns for a resource it was not sized for, and never cuts an id', () => {
+    const written: string[] = [];
+    const printer = new EventPrinter({ write: (text) => written.push(text) });
+    printer.event(event(LONG_ID, 'IN_PROGRESS'));
+    printer.event(event(LONG_ID, 'COMPLETE', 1_000));
+    printer.stop();
+    expect(written).toHaveLength(2);
+    expect(columnStarts(written[0])).toEqual(columnStarts(written[1]));
+  });
+
+  describe('progress while a resource waits', () => {
+    let now = 0;
+    beforeEach(() => {
+      jest.useFakeTimers();
+      now = 0;
+    });
+    afterEach(() => jest.useRealTimers());
+    const advance = (ms: number) => {
+      now += ms;
+      jest.advanceTimersByTime(ms);
+    };
+
+    test('without a terminal: a plain IN_PROGRESS line with the elapsed time at each interval, until the resource completes', () => {
+      const written: string[] = [];
+      const printer = new EventPrinter({ write: (text) => written.push(text), isTTY: false }, { progressIntervalMs: 30_000, now: () => now });
+      printer.event(event('ProdEnv', 'IN_PROGRESS'));
+      advance(29_000);
+      expect(written).toHaveLength(1);
+      advance(1_000);
+      advance(30_000);
+      expect(written.slice(1)).toEqual([
+        expect.stringMatching(/^ProtonPlatform +ProdEnv +Custom::ProtonEnvironment +CREATE +IN_PROGRESS +30\.0s\n$/),
+        expect.stringMatching(/ IN_PROGRESS +60\.0s\n$/),
+      ]);
+      printer.event(event('ProdEnv', 'COMPLETE', 61_000));
+      advance(90_000);
+      expect(written).toHaveLength(4);
+      expect(written[3]).toMatch(/ COMPLETE +61\.0s\n$/);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    test('on a terminal: one status line with the longest wait, redrawn in place and cleared before the next event', () => {
+      const written: string[] = [];
+      const printer = new EventPrinter({ write: (text) => written.push(text), isTTY: true }, { now: () => now });
+      printer.event(event('ProdEnv', 'IN_PROGRESS'));
+      advance(500);
+      printer.event(event('StagingEnv', 'IN_PROGRESS'));
+      advance(1_000);
+      expect(written.slice(-2)).toEqual(['\r\x1b[K', '  waiting 1.5s: ProdEnv (ProtonPlatform) and 1 more']);
+      printer.line('a line in between');
+      expect(written.slice(-3)).toEqual(['\r\x1b[K', 'a line in between\n', '  waiting 1.5s: ProdEnv (ProtonPlatform) and 1 more']);
+      printer.event(event('ProdEnv', 'COMPLETE', 2_000));
+      expect(written.slice(-3)).toEqual(['\r\x1b[K', expect.stringMatching(/ProdEnv .* COMPLETE +2\.0s\n$/), '  waiting 1.0s: StagingEnv (ProtonPlatform)']);
+      printer.stop();
+      expect(written.slice(-1)).toEqual(['\r\x1b[K']);
+      expect(jest.getTimerCount()).toBe(0);
+    });
   });
 });
 

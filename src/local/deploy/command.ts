@@ -8,7 +8,7 @@ import { parseArgs } from 'util';
 import { ProtonLocal } from '../index';
 import { CloudAssembly, readCloudAssembly, synthesizeApp } from './assembly';
 import { DeployEngine, DeployEvent, StackOutcome } from './engine';
-import { ProtonResourceRow, formatEvent, formatTable, readProtonResources } from './output';
+import { EventPrinter, EventSubject, ProtonResourceRow, formatTable, readProtonResources } from './output';
 import { ProtonApiClient } from './proton-client';
 import { DeployState } from './state';
 
@@ -18,7 +18,7 @@ const USAGE = `Usage:
   proton-local deploy  [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
   proton-local destroy [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
   proton-local status  [--endpoint URL] [--state-dir DIR] [--json]
-  proton-local demo    [--app CMD] [--state-dir DIR] [--json] [--poll-interval-ms N]
+  proton-local demo    [--app CMD] [--state-dir DIR] [--json] [--poll-interval-ms N]   (default app: the example platform app)
   (without --endpoint, also [--registration-delay-ms N] [--deployment-delay-ms N] for the embedded proton-local)
 
   --app CMD             the CDK app command (as in cdk.json); it runs with CDK_OUTDIR set to a temporary directory.
@@ -37,9 +37,24 @@ const USAGE = `Usage:
                         PROTON_LOCAL_POLL_INTERVAL_MS. The demo defaults to ${DEMO_POLL_INTERVAL_MS}.
 destroy without --app/--assembly destroys every stack in the state directory.`;
 
-/** The demo's app (run from a clone of the repository) and the context value that selects the template revision. */
-const DEMO_APP = 'npx ts-node --transpile-only examples/platform-app.ts';
+/** The context value that selects the demo app's template revision. */
 const DEMO_REVISION_CONTEXT = 'cdk-proton-demo:revision';
+
+/**
+ * The demo's default app: the example platform app beside this command (lib/local/demo/platform-app.js in an installed
+ * package, src/local/demo/platform-app.ts in a clone), run by this Node.js with the flags it runs under, so a CLI started
+ * through tsx runs the TypeScript app through tsx, and an installed one needs no TypeScript at all.
+ */
+export function defaultDemoApp(): string {
+  const app = path.join(__dirname, '..', 'demo', `platform-app${path.extname(__filename)}`);
+  return [process.execPath, ...process.execArgv, app].map(shellQuote).join(' ');
+}
+
+/** Quotes a word for the shell that runs app commands (sh, or cmd.exe on Windows). */
+function shellQuote(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return process.platform === 'win32' ? `"${word.replace(/"/g, '""')}"` : `'${word.replace(/'/g, "'\\''")}'`;
+}
 
 class UsageError extends Error {}
 
@@ -108,16 +123,22 @@ function parseOptions(subcommand: string, argv: string[]): CommandOptions {
 class Reporter {
   public readonly document: { [key: string]: unknown } = {};
   private readonly events: DeployEvent[] = [];
+  private readonly printer = new EventPrinter(process.stdout);
 
   constructor(private readonly json: boolean) {}
 
   public event(event: DeployEvent): void {
     this.events.push(event);
-    if (!this.json) process.stdout.write(formatEvent(event) + '\n');
+    if (!this.json) this.printer.event(event);
+  }
+
+  /** Sizes the event columns for these resources, before their first event. */
+  public resources(subjects: EventSubject[]): void {
+    this.printer.fit(subjects);
   }
 
   public line(text: string): void {
-    if (!this.json) process.stdout.write(text + '\n');
+    if (!this.json) this.printer.line(text);
   }
 
   public table(title: string, rows: ProtonResourceRow[]): void {
@@ -125,6 +146,7 @@ class Reporter {
   }
 
   public finish(result: { [key: string]: unknown }, error?: Error): void {
+    this.printer.stop();
     if (this.json) {
       process.stdout.write(JSON.stringify({ ...this.document, ...result, events: this.events, ...(error ? { error: error.message } : {}) }, undefined, 2) + '\n');
     }
@@ -176,6 +198,18 @@ function appCommand(options: CommandOptions): string {
   return app;
 }
 
+/** The resources of an assembly's stacks, for sizing the event columns. */
+function assemblySubjects(assembly: CloudAssembly): EventSubject[] {
+  return assembly.stacks.flatMap((stack) => Object.entries<{ Type: string }>(stack.template?.Resources ?? {})
+    .map(([logicalId, resource]) => ({ stack: stack.stackName, logicalId, resourceType: String(resource.Type) })));
+}
+
+/** The resources of the deployed stacks, for sizing the event columns of a destroy. */
+function stateSubjects(state: DeployState): EventSubject[] {
+  return Object.values(state.stacks).flatMap((stack) => Object.entries(stack.resources)
+    .map(([logicalId, record]) => ({ stack: stack.stackName, logicalId, resourceType: record.type })));
+}
+
 function engineFor(options: CommandOptions, state: DeployState, endpoint: string, reporter: Reporter): DeployEngine {
   return new DeployEngine({
     state, endpoint, client: new ProtonApiClient(endpoint), pollIntervalMs: options.pollIntervalMs, onEvent: (e) => reporter.event(e),
@@ -192,6 +226,7 @@ function reportOutcomes(reporter: Reporter, outcomes: StackOutcome[]): void {
 async function deploy(options: CommandOptions, reporter: Reporter): Promise<void> {
   const state = new DeployState(options.stateDir);
   await withAssembly(options, {}, (assembly) => withEndpoint(options, state, async (endpoint) => {
+    reporter.resources(assemblySubjects(assembly));
     const outcomes = await engineFor(options, state, endpoint, reporter).deploy(assembly);
     reportOutcomes(reporter, outcomes);
     reporter.document.stacks = outcomes;
@@ -202,6 +237,7 @@ async function deploy(options: CommandOptions, reporter: Reporter): Promise<void
 async function destroy(options: CommandOptions, reporter: Reporter): Promise<void> {
   const state = new DeployState(options.stateDir);
   const destroyStacks = (stackNames?: string[]) => withEndpoint(options, state, async (endpoint) => {
+    reporter.resources(stateSubjects(state));
     const outcomes = await engineFor(options, state, endpoint, reporter).destroy(stackNames);
     reportOutcomes(reporter, outcomes);
     reporter.document.stacks = outcomes;
@@ -243,17 +279,20 @@ async function demo(options: CommandOptions, reporter: Reporter): Promise<void> 
     stale.clear();
   }
   const state = new DeployState(options.stateDir);
-  const app = options.app ?? DEMO_APP;
+  const app = options.app ?? defaultDemoApp();
+  const appName = options.app ?? 'the example platform app';
   const phases: { [phase: string]: ProtonResourceRow[] } = {};
   reporter.document.phases = phases;
   await withEndpoint(options, state, async (endpoint) => {
     const engine = engineFor(options, state, endpoint, reporter);
     for (const revision of ['1', '2']) {
       reporter.line(revision === '1'
-        ? `Deploying ${app} (${DEMO_REVISION_CONTEXT}=${revision})...`
-        : `\nUpgrading: ${app} re-synthesized with ${DEMO_REVISION_CONTEXT}=${revision} (new template minor versions)...`);
-      await withAssembly({ ...options, app }, { [DEMO_REVISION_CONTEXT]: revision },
-        async (assembly) => reportOutcomes(reporter, await engine.deploy(assembly)));
+        ? `Deploying ${appName} (${DEMO_REVISION_CONTEXT}=${revision})...`
+        : `\nUpgrading: ${appName} re-synthesized with ${DEMO_REVISION_CONTEXT}=${revision} (new template minor versions)...`);
+      await withAssembly({ ...options, app }, { [DEMO_REVISION_CONTEXT]: revision }, async (assembly) => {
+        reporter.resources(assemblySubjects(assembly));
+        reportOutcomes(reporter, await engine.deploy(assembly));
+      });
       phases[revision === '1' ? 'deployed' : 'upgraded'] = await table(reporter, endpoint);
     }
     for (const line of upgradeSummary(phases.deployed, phases.upgraded)) reporter.line(line);

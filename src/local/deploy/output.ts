@@ -19,17 +19,153 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-export function formatEvent(event: DeployEvent): string {
-  const action = event.phase === 'deploy' || event.phase === 'destroy' ? event.action : `${event.action} (${event.phase})`;
-  const columns = [
-    event.stack.padEnd(20),
-    event.logicalId.padEnd(40),
-    event.resourceType.padEnd(40),
+/** Widths of the event columns whose values vary in length; the others are fixed. */
+export interface EventColumnWidths {
+  readonly stack: number;
+  readonly logicalId: number;
+  readonly resourceType: number;
+}
+
+/** The widths when nothing is known about the resources: what most CDK apps fit in. */
+export const DEFAULT_EVENT_COLUMN_WIDTHS: EventColumnWidths = { stack: 20, logicalId: 40, resourceType: 40 };
+
+/** A resource an event may be about, for sizing the columns before the first event. */
+export interface EventSubject {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly resourceType: string;
+}
+
+/** Widths that fit every given resource (and at least the defaults), so event lines align however long a logical id is. */
+export function eventColumnWidths(subjects: EventSubject[], base: EventColumnWidths = DEFAULT_EVENT_COLUMN_WIDTHS): EventColumnWidths {
+  const widest = (key: keyof EventSubject) => Math.max(base[key], ...subjects.map((subject) => subject[key].length));
+  return { stack: widest('stack'), logicalId: widest('logicalId'), resourceType: widest('resourceType') };
+}
+
+function eventColumns(event: EventSubject, widths: EventColumnWidths, action: string, status: string, elapsedMs: number): string {
+  return [
+    event.stack.padEnd(widths.stack),
+    event.logicalId.padEnd(widths.logicalId),
+    event.resourceType.padEnd(widths.resourceType),
     action.padEnd(18),
-    event.status.padEnd(11),
-    seconds(event.elapsedMs).padStart(6),
-  ];
-  return columns.join(' ') + (event.reason ? `\n    reason: ${event.reason}` : '');
+    status.padEnd(11),
+    seconds(elapsedMs).padStart(6),
+  ].join(' ');
+}
+
+export function formatEvent(event: DeployEvent, widths: EventColumnWidths = DEFAULT_EVENT_COLUMN_WIDTHS): string {
+  const action = event.phase === 'deploy' || event.phase === 'destroy' ? event.action : `${event.action} (${event.phase})`;
+  return eventColumns(event, widths, action, event.status, event.elapsedMs) + (event.reason ? `\n    reason: ${event.reason}` : '');
+}
+
+/** Where EventPrinter writes: process.stdout, or a test's recorder. */
+export interface EventOutput {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+export interface EventPrinterOptions {
+  /** Column widths to start with (see eventColumnWidths); they grow for a resource wider than them. */
+  readonly widths?: EventColumnWidths;
+  /** How often a waiting resource is reported: the TTY status line is redrawn, or a plain line printed. */
+  readonly progressIntervalMs?: number;
+  /** Milliseconds since an arbitrary origin; Date.now by default. */
+  readonly now?: () => number;
+}
+
+/** TTY: redraw the status line every second. Otherwise (logs, CI): a line per waiting resource every 30 s. */
+const TTY_PROGRESS_INTERVAL_MS = 1_000;
+const PLAIN_PROGRESS_INTERVAL_MS = 30_000;
+const CLEAR_LINE = '\r\x1b[K';
+
+/**
+ * Prints deploy events one line each, as `cdk deploy` does, and reports the resources still in progress while they
+ * wait: on a terminal a status line (rewritten in place) with the elapsed time, elsewhere a plain `... IN_PROGRESS` line
+ * per resource at each interval, so logs show that a long Proton deployment is still going.
+ */
+export class EventPrinter {
+  private widths: EventColumnWidths;
+  private readonly waiting = new Map<string, { subject: EventSubject; action: string; startedAt: number }>();
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private timer?: ReturnType<typeof setInterval>;
+  private statusLineShown = false;
+
+  constructor(private readonly output: EventOutput, options: EventPrinterOptions = {}) {
+    this.widths = options.widths ?? DEFAULT_EVENT_COLUMN_WIDTHS;
+    this.intervalMs = options.progressIntervalMs ?? (output.isTTY ? TTY_PROGRESS_INTERVAL_MS : PLAIN_PROGRESS_INTERVAL_MS);
+    this.now = options.now ?? Date.now;
+  }
+
+  public event(event: DeployEvent): void {
+    this.widths = eventColumnWidths([event], this.widths);
+    this.clearStatusLine();
+    this.output.write(formatEvent(event, this.widths) + '\n');
+    const key = `${event.stack}/${event.logicalId}`;
+    if (event.status === 'IN_PROGRESS') {
+      this.waiting.set(key, { subject: event, action: event.action, startedAt: this.now() - event.elapsedMs });
+    } else {
+      this.waiting.delete(key);
+    }
+    if (this.waiting.size > 0 && !this.timer) {
+      this.timer = setInterval(() => this.progress(), this.intervalMs);
+      // Progress never keeps the process alive on its own.
+      this.timer.unref?.();
+    } else if (this.waiting.size === 0) {
+      this.stopTimer();
+    }
+    this.drawStatusLine();
+  }
+
+  /** Widens the columns to fit these resources: call with the stacks' resources before their first event. */
+  public fit(subjects: EventSubject[]): void {
+    this.widths = eventColumnWidths(subjects, this.widths);
+  }
+
+  /** Writes other output (outcomes, tables) without mixing it into the status line. */
+  public line(text: string): void {
+    this.clearStatusLine();
+    this.output.write(text + '\n');
+    this.drawStatusLine();
+  }
+
+  /** Stops reporting progress and removes the status line; call when the command ends, successfully or not. */
+  public stop(): void {
+    this.stopTimer();
+    this.waiting.clear();
+    this.clearStatusLine();
+  }
+
+  private progress(): void {
+    if (this.output.isTTY) {
+      this.clearStatusLine();
+      this.drawStatusLine();
+      return;
+    }
+    for (const { subject, action, startedAt } of this.waiting.values()) {
+      this.output.write(eventColumns(subject, this.widths, action, 'IN_PROGRESS', this.now() - startedAt) + '\n');
+    }
+  }
+
+  /** On a TTY: `  waiting 12.3s: FargateEnvV1 (ProtonPlatform) and 2 more`, the longest waiting resource first. */
+  private drawStatusLine(): void {
+    if (!this.output.isTTY || this.waiting.size === 0) return;
+    const [oldest, ...others] = [...this.waiting.values()].sort((a, b) => a.startedAt - b.startedAt);
+    const more = others.length ? ` and ${others.length} more` : '';
+    this.output.write(`  waiting ${seconds(this.now() - oldest.startedAt)}: ${oldest.subject.logicalId} (${oldest.subject.stack})${more}`);
+    this.statusLineShown = true;
+  }
+
+  private clearStatusLine(): void {
+    if (!this.statusLineShown) return;
+    this.output.write(CLEAR_LINE);
+    this.statusLineShown = false;
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }
 
 export function formatTable(rows: ProtonResourceRow[]): string {

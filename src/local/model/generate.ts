@@ -1,8 +1,8 @@
 /**
  * Generates proton-model.generated.ts, the compact input model proton-local validates requests against, from
- * botocore's Proton service model. Run once with ts-node when botocore's model changes:
+ * botocore's Proton service model. Run once with tsx when botocore's model changes:
  *
- *   npx ts-node --transpile-only src/local/model/generate.ts <path to botocore/data/proton/2020-07-20/service-2.json.gz> <botocore version>
+ *   npx tsx src/local/model/generate.ts <path to botocore/data/proton/2020-07-20/service-2.json.gz> <botocore version>
  */
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
