@@ -49,6 +49,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Runs TypeScript apps, the examples and the CLI from source (ts-node 10 crashes on current TypeScript releases;
     // ts-node stays only for projen's own .projenrc.ts).
     'tsx@^4.23.0',
+    // The SDK's own error classification (throttling, transient, server errors), bundled into the handler with the client.
+    '@smithy/core@^3.41.0',
+    // AwsSolutions checks over the example app (cdk-nag 3 needs aws-cdk-lib 2.257, past our peer floor; 2.38 needs constructs 10.5.1).
+    'cdk-nag@~2.37.55',
   ],
   bin: { 'proton-local': 'lib/local/cli.js' },
 
