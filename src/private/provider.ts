@@ -60,6 +60,8 @@ export class ProtonProvider extends Construct {
   /** The role both handler functions run with. */
   public readonly role: iam.Role;
   public readonly serviceToken: string;
+  /** The role's policy for Proton, written at synth. */
+  private readonly policy: iam.Policy;
 
   private readonly families = new Map<ProtonResourceFamily, { actions: Set<string>; arns: Set<string> }>();
   private readonly passedRoles = new Set<iam.IRole>();
@@ -85,7 +87,9 @@ export class ProtonProvider extends Construct {
       totalTimeout: ProtonProvider.TOTAL_TIMEOUT,
     });
     this.serviceToken = provider.serviceToken;
-    // The statements are written once every construct of the stack has declared what it needs.
+    // The statements are written once every construct of the stack has declared what it needs, into a policy that
+    // exists from the start (so that metadata such as cdk-nag suppressions reaches it).
+    this.policy = new iam.Policy(this, 'Policy', { roles: [this.role] });
     Aspects.of(this).add(new WritePolicy(this));
   }
 
@@ -132,13 +136,16 @@ export class ProtonProvider extends Construct {
     for (const [family, grant] of this.families) {
       const arnOf = (name: string) => stack.formatArn({ service: 'proton', resource: family, resourceName: name });
       const names = [...grant.arns].sort();
+      // Sub-resources: a template's versions (`<template>:<major>.<minor>`), a service's instances and pipeline
+      // (`<service>/...`); an environment has none.
+      const subResources = (arn: string) => family.endsWith('-template') ? [`${arn}:*`] : family === 'service' ? [`${arn}/*`] : [];
       const resources = names.length <= MAX_LISTED_ARNS_PER_FAMILY
-        ? names.flatMap(name => [arnOf(name), `${arnOf(name)}/*`, `${arnOf(name)}:*`])
+        ? names.flatMap(name => [arnOf(name), ...subResources(arnOf(name))])
         : [arnOf('*')];
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...grant.actions].sort(), resources }));
+      this.policy.addStatements(new iam.PolicyStatement({ actions: [...grant.actions].sort(), resources }));
     }
     if (this.passedRoles.size > 0) {
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      this.policy.addStatements(new iam.PolicyStatement({
         actions: ['iam:PassRole'],
         resources: [...this.passedRoles].map(role => role.roleArn),
         conditions: { StringEquals: { 'iam:PassedToService': 'proton.amazonaws.com' } },
@@ -146,13 +153,13 @@ export class ProtonProvider extends Construct {
     }
     if (this.bundleObjects.size > 0) {
       const objects = [...this.bundleObjects].sort();
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      this.policy.addStatements(new iam.PolicyStatement({
         actions: ['s3:GetObject'],
         // Bundles are content-addressed objects of the stack's asset bucket; many of them share the bucket's ARN.
         resources: objects.length <= MAX_LISTED_ARNS_PER_FAMILY ? objects : [...new Set(objects.map(arn => arn.replace(/\/[^/]*$/, '/*')))],
       }));
     }
-    this.otherStatements.forEach(statement => this.role.addToPrincipalPolicy(statement));
+    this.otherStatements.forEach(statement => this.policy.addStatements(statement));
   }
 }
 
