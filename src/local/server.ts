@@ -151,6 +151,12 @@ function toWireJson(output: unknown): string {
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
+/** An S3 PutObject (PUT /bucket/key), whose body is an object's content. */
+function isObjectUpload(request: IncomingMessage): boolean {
+  const path = request.url ?? '';
+  return request.method === 'PUT' && request.headers['x-amz-target'] === undefined && /^\/[^/?]+\/[^?]/.test(path) && !path.startsWith(ADMIN_PREFIX);
+}
+
 /** The state could not be saved; the request's changes were undone. */
 export class PersistenceError extends Error {
   constructor(cause: Error) {
@@ -260,10 +266,8 @@ export class ProtonServer {
   }
 
   private bodyLimitOf(request: IncomingMessage): number {
-    const isObjectUpload = request.method === 'PUT' && request.headers['x-amz-target'] === undefined
-      && /^\/[^/]+\/./.test(request.url ?? '') && !(request.url ?? '').startsWith(ADMIN_PREFIX);
     // aws-chunked uploads carry a chunk header (~90 bytes) per chunk of at least 8 KiB on top of the content.
-    return isObjectUpload ? this.backend.maxObjectBytes + Math.ceil(this.backend.maxObjectBytes / 64) + 64 * 1024 : MAX_API_BODY_BYTES;
+    return isObjectUpload(request) ? this.backend.maxObjectBytes + Math.ceil(this.backend.maxObjectBytes / 64) + 64 * 1024 : MAX_API_BODY_BYTES;
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -319,9 +323,9 @@ export class ProtonServer {
         `Request body too large: ${error.size} bytes; proton-local accepts at most ${error.limit} bytes (1 MiB) per request `
         + '(the largest Proton inputs, a spec or a component templateFile, are at most 51,200 characters)', 413));
     }
-    const isObjectUpload = request.method === 'PUT' && error.limit > MAX_API_BODY_BYTES;
-    const max = isObjectUpload ? this.backend.maxObjectBytes : MAX_API_BODY_BYTES;
-    requestLog.record(isObjectUpload ? 'S3.PutObject' : `S3.${request.method}`, 'EntityTooLarge', clock.now());
+    const upload = isObjectUpload(request);
+    const max = upload ? this.backend.maxObjectBytes : MAX_API_BODY_BYTES;
+    requestLog.record(upload ? 'S3.PutObject' : `S3.${request.method}`, 'EntityTooLarge', clock.now());
     sendS3Error(response, request.method ?? 'PUT', new S3Error('EntityTooLarge',
       `Your proposed upload exceeds the maximum allowed size: proton-local stores objects of at most ${max} bytes`, 400,
       { ProposedSize: String(error.size), MaxSizeAllowed: String(max) }));
