@@ -158,12 +158,15 @@ export class ProtonLocal {
 
   /** Stops serving; with a state file, writes the whole state as its snapshot (the journal then goes). */
   async stop(): Promise<void> {
+    if (this.stopped) {
+      return;
+    }
+    this.stopped = true;
     await this.server.close();
-    if (this.persistence && !this.stopped) {
+    if (this.persistence) {
       this.server.settle();
       this.persistence.close(this.currentState);
     }
-    this.stopped = true;
   }
 
   /** Saves what the tracker saw changed (a journal entry); on failure puts the state back as it was and throws. */
