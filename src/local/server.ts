@@ -9,8 +9,8 @@
 import { randomUUID } from 'crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import { AddressInfo } from 'net';
-import type { Clock } from './clock';
 import type { BlobStore } from './blobs';
+import type { Clock } from './clock';
 import { Agenda } from './emulator/agenda';
 import { operationTables, settlers } from './emulator/registry';
 import type { EmulatorState } from './emulator/state';

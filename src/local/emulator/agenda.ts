@@ -35,7 +35,7 @@ class EntryHeap {
     entries.push(entry);
     let index = entries.length - 1;
     while (index > 0) {
-      const parent = (index - 1) >> 1;
+      const parent = Math.floor((index - 1) / 2);
       if (!before(entries[index], entries[parent])) {
         break;
       }
