@@ -7,7 +7,8 @@
  *
  * - persisted mutation latency: UpdateEnvironmentTemplate (one record changed) and UpdateEnvironment (a new
  *   deployment), each answered only once its journal line is fsync'd;
- * - read throughput: GetEnvironment and GetDeployment, sequential and 16 concurrent.
+ * - read throughput: GetEnvironment and GetDeployment, sequential and 16 concurrent, in rounds that alternate
+ *   between the sizes (the best round of each counts, so a shared machine's load spikes disturb no size alone).
  *
  * Then it prints the read throughput of the largest size relative to the smallest (the goal: within ~20%).
  * Figures are wall-clock on whatever machine runs it: compare runs on one machine, not across machines.
@@ -59,7 +60,8 @@ const meanSync = () => {
   const times = syncTimes.splice(0);
   return times.reduce((sum, t) => sum + t, 0) / Math.max(1, times.length);
 };
-const READS = 2000;
+const READS = 1000;
+const READ_ROUNDS = 3;
 
 interface Row { readonly benchmark: string; readonly value: number; readonly unit: string; readonly detail?: string }
 const rows: Row[] = [];
@@ -123,75 +125,103 @@ async function buildState(resources: number): Promise<string> {
   }
 }
 
-async function benchSize(resources: number, dir: string): Promise<{ reads: number }> {
+interface Prepared {
+  readonly resources: number;
+  readonly local: ProtonLocal;
+  readonly proton: ProtonClient;
+  readonly deploymentId: string;
+}
+
+/** A persisted proton-local loaded with a state of `resources` resources. */
+async function prepare(resources: number, dir: string): Promise<Prepared> {
   const started = performance.now();
   const stateFile = join(dir, `state-${resources}.json`);
   writeFileSync(stateFile, await buildState(resources));
   const local = await ProtonLocal.start({ stateFile, registrationDelayMs: 0, deploymentDelayMs: 0 });
   const { proton, s3 } = clients(local.endpoint);
+  s3.destroy();
   const count = Object.keys(local.state.deployments).length + 2;
-  console.log(`\n${count} resources (${count - 2} deployment records), built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  try {
-    const deploymentId = (await proton.send(new GetEnvironmentCommand({ name: 'bench' }))).environment!.lastAttemptedDeploymentId!;
-    let reads = 0;
-    for (const concurrency of [1, 16]) {
-      const getEnvironment = await timeCalls(READS, concurrency, () => proton.send(new GetEnvironmentCommand({ name: 'bench' })));
-      record({ benchmark: `GetEnvironment at ${resources} resources, concurrency ${concurrency}`, value: getEnvironment.perSecond, unit: 'req/s', detail: `p50 ${getEnvironment.p50.toFixed(2)} ms, p99 ${getEnvironment.p99.toFixed(2)} ms` });
-      const getDeployment = await timeCalls(READS, concurrency, () => proton.send(new GetDeploymentCommand({ id: deploymentId })));
-      record({ benchmark: `GetDeployment at ${resources} resources, concurrency ${concurrency}`, value: getDeployment.perSecond, unit: 'req/s', detail: `p50 ${getDeployment.p50.toFixed(2)} ms, p99 ${getDeployment.p99.toFixed(2)} ms` });
-      if (concurrency === 1) {
-        reads = getEnvironment.perSecond;
-      }
-    }
-    takeAppendTimes();
-    meanSync();
-    const templateUpdates = await timeCalls(MUTATIONS, 1, i => proton.send(new UpdateEnvironmentTemplateCommand({ name: 'env', description: `d${i}` })));
-    record({ benchmark: `persisted UpdateEnvironmentTemplate at ${resources} resources`, value: templateUpdates.mean, unit: 'ms', detail: `mean; p50 ${templateUpdates.p50.toFixed(2)} ms, p99 ${templateUpdates.p99.toFixed(2)} ms, fsync'd journal` });
-    const saves = takeAppendTimes();
-    record({
-      benchmark: '  of which saving (journal append + fdatasync)',
-      value: saves.reduce((sum, t) => sum + t, 0) / saves.length,
-      unit: 'ms',
-      detail: `mean; p50 ${percentile(saves, 50).toFixed(2)} ms, p99 ${percentile(saves, 99).toFixed(2)} ms, ${saves.length} saves; `
-        + `fdatasync ${meanSync().toFixed(2)} ms mean`,
-    });
-    const deployments = await timeCalls(MUTATIONS, 1, i => proton.send(new UpdateEnvironmentCommand({ name: 'bench', deploymentType: 'CURRENT_VERSION', description: `bench ${i}` })));
-    record({ benchmark: `persisted UpdateEnvironment (new deployment) at ${resources} resources`, value: deployments.mean, unit: 'ms', detail: `mean; p50 ${deployments.p50.toFixed(2)} ms, p99 ${deployments.p99.toFixed(2)} ms` });
-    const deploymentSaves = takeAppendTimes();
-    record({
-      benchmark: '  of which saving (journal append + fdatasync)',
-      value: deploymentSaves.reduce((sum, t) => sum + t, 0) / deploymentSaves.length,
-      unit: 'ms',
-      detail: `mean; p50 ${percentile(deploymentSaves, 50).toFixed(2)} ms, p99 ${percentile(deploymentSaves, 99).toFixed(2)} ms; `
-        + `fdatasync ${meanSync().toFixed(2)} ms mean`,
-    });
-    return { reads };
-  } finally {
-    proton.destroy();
-    s3.destroy();
-    await local.stop();
-  }
+  console.log(`${count} resources (${count - 2} deployment records), built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const deploymentId = (await proton.send(new GetEnvironmentCommand({ name: 'bench' }))).environment!.lastAttemptedDeploymentId!;
+  return { resources, local, proton, deploymentId };
+}
+
+type Timing = Awaited<ReturnType<typeof timeCalls>>;
+const best = (runs: Timing[]) => runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+
+async function benchMutations({ resources, proton }: Prepared): Promise<void> {
+  takeAppendTimes();
+  meanSync();
+  const templateUpdates = await timeCalls(MUTATIONS, 1, i => proton.send(new UpdateEnvironmentTemplateCommand({ name: 'env', description: `d${i}` })));
+  record({ benchmark: `persisted UpdateEnvironmentTemplate at ${resources} resources`, value: templateUpdates.mean, unit: 'ms', detail: `mean; p50 ${templateUpdates.p50.toFixed(2)} ms, p99 ${templateUpdates.p99.toFixed(2)} ms, fsync'd journal` });
+  const saves = takeAppendTimes();
+  record({
+    benchmark: '  of which saving (journal append + fdatasync)',
+    value: saves.reduce((sum, t) => sum + t, 0) / saves.length,
+    unit: 'ms',
+    detail: `mean; p50 ${percentile(saves, 50).toFixed(2)} ms, p99 ${percentile(saves, 99).toFixed(2)} ms, ${saves.length} saves; `
+      + `fdatasync ${meanSync().toFixed(2)} ms mean`,
+  });
+  const deployments = await timeCalls(MUTATIONS, 1, i => proton.send(new UpdateEnvironmentCommand({ name: 'bench', deploymentType: 'CURRENT_VERSION', description: `bench ${i}` })));
+  record({ benchmark: `persisted UpdateEnvironment (new deployment) at ${resources} resources`, value: deployments.mean, unit: 'ms', detail: `mean; p50 ${deployments.p50.toFixed(2)} ms, p99 ${deployments.p99.toFixed(2)} ms` });
+  const deploymentSaves = takeAppendTimes();
+  record({
+    benchmark: '  of which saving (journal append + fdatasync)',
+    value: deploymentSaves.reduce((sum, t) => sum + t, 0) / deploymentSaves.length,
+    unit: 'ms',
+    detail: `mean; p50 ${percentile(deploymentSaves, 50).toFixed(2)} ms, p99 ${percentile(deploymentSaves, 99).toFixed(2)} ms; `
+      + `fdatasync ${meanSync().toFixed(2)} ms mean`,
+  });
 }
 
 async function main() {
   const sizes = process.argv.slice(2).map(Number);
   const resources = sizes.length ? sizes : [1000, 10_000];
   const dir = mkdtempSync(join(tmpdir(), 'proton-local-bench-'));
+  const prepared: Prepared[] = [];
   try {
-    const reads: number[] = [];
     for (const size of resources) {
-      reads.push((await benchSize(size, dir)).reads);
+      prepared.push(await prepare(size, dir));
     }
-    if (resources.length > 1) {
-      const ratio = reads[reads.length - 1] / reads[0];
-      record({
-        benchmark: `GetEnvironment req/s at ${resources[resources.length - 1]} vs ${resources[0]} resources`,
-        value: ratio * 100,
-        unit: '%',
-        detail: 'goal: >= 80%',
-      });
+    // Rounds alternate between the sizes, and each size keeps its best round: a shared machine's load then disturbs
+    // every size alike instead of whichever ran at the wrong moment.
+    const reads = new Map<Prepared, { environment: Timing[]; deployment: Timing[]; concurrent: Timing[] }>(
+      prepared.map(p => [p, { environment: [], deployment: [], concurrent: [] }]));
+    for (let round = 0; round < READ_ROUNDS; round++) {
+      for (const p of prepared) {
+        const runs = reads.get(p)!;
+        runs.environment.push(await timeCalls(READS, 1, () => p.proton.send(new GetEnvironmentCommand({ name: 'bench' }))));
+        runs.deployment.push(await timeCalls(READS, 1, () => p.proton.send(new GetDeploymentCommand({ id: p.deploymentId }))));
+        runs.concurrent.push(await timeCalls(READS, 16, () => p.proton.send(new GetEnvironmentCommand({ name: 'bench' }))));
+      }
+    }
+    console.log();
+    for (const p of prepared) {
+      const runs = reads.get(p)!;
+      for (const [label, timing] of [['GetEnvironment', best(runs.environment)], ['GetDeployment', best(runs.deployment)], ['GetEnvironment, concurrency 16', best(runs.concurrent)]] as const) {
+        record({ benchmark: `${label} at ${p.resources} resources`, value: timing.perSecond, unit: 'req/s', detail: `best of ${READ_ROUNDS}; p50 ${timing.p50.toFixed(2)} ms, p99 ${timing.p99.toFixed(2)} ms` });
+      }
+    }
+    for (const p of prepared) {
+      await benchMutations(p);
+    }
+    if (prepared.length > 1) {
+      const [first, last] = [prepared[0], prepared[prepared.length - 1]];
+      for (const kind of ['environment', 'deployment'] as const) {
+        const ratio = best(reads.get(last)![kind]).perSecond / best(reads.get(first)![kind]).perSecond;
+        record({
+          benchmark: `Get${kind === 'environment' ? 'Environment' : 'Deployment'} req/s at ${last.resources} vs ${first.resources} resources`,
+          value: ratio * 100,
+          unit: '%',
+          detail: 'goal: >= 80%',
+        });
+      }
     }
   } finally {
+    for (const p of prepared) {
+      p.proton.destroy();
+      await p.local.stop();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }

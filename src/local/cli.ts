@@ -3,7 +3,7 @@
  * The proton-local command.
  *
  *   proton-local serve [--host 127.0.0.1] [--port N] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
- *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N]
+ *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N] [--max-object-bytes N]
  *   proton-local deploy|destroy|status|demo ...   (local deployment, see src/local/deploy/)
  */
 import { parseArgs } from 'util';
@@ -11,7 +11,7 @@ import { ProtonLocal, ProtonLocalOptions } from './index';
 
 const USAGE = `Usage:
   proton-local serve [--host 127.0.0.1] [--port 4000] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
-                     [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N]
+                     [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N] [--max-object-bytes N]
   proton-local deploy|destroy|status|demo [options]`;
 
 const DEPLOY_COMMANDS = ['deploy', 'destroy', 'status', 'demo'];
@@ -51,6 +51,7 @@ export function parseServeOptions(argv: string[]): ProtonLocalOptions {
       'drop-rate': { type: 'string' },
       'latency-ms': { type: 'string' },
       'seed': { type: 'string' },
+      'max-object-bytes': { type: 'string' },
     },
   });
   return {
@@ -64,6 +65,7 @@ export function parseServeOptions(argv: string[]): ProtonLocalOptions {
     dropRate: numberOption(values, 'drop-rate'),
     latencyMs: numberOption(values, 'latency-ms'),
     seed: numberOption(values, 'seed'),
+    maxObjectBytes: numberOption(values, 'max-object-bytes'),
   };
 }
 
