@@ -66,16 +66,21 @@ export function writeFileDurably(file: string, directory: string, content: Buffe
   const temporary = `${file}${TEMPORARY_SUFFIX}${process.pid}-${randomUUID()}`;
   const fd = openSync(temporary, 'w');
   try {
-    const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-    let written = 0;
-    while (written < bytes.length) {
-      written += writeSync(fd, bytes, written, bytes.length - written);
+    try {
+      const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+      let written = 0;
+      while (written < bytes.length) {
+        written += writeSync(fd, bytes, written, bytes.length - written);
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
-  renameSync(temporary, file);
   syncDirectory(directory);
 }
 

@@ -143,15 +143,11 @@ export async function handleS3Request(
     runS3Operation(name, { request, url, body, response, ctx, bucket: bucket!, key: key! });
     return { name, outcome: 'success' };
   } catch (error) {
-    if (!(error instanceof S3Error)) {
-      if ((error as Error).name === 'PersistenceError') {
-        sendS3Error(response, method, new S3Error('InternalError', (error as Error).message, 500));
-        return { name, outcome: 'InternalError' };
-      }
-      throw error;
-    }
-    sendS3Error(response, method, error);
-    return { name, outcome: error.code };
+    // A failure to store (the state's changes are undone by then) is S3's InternalError, in S3's XML.
+    const s3Error = error instanceof S3Error ? error
+      : new S3Error('InternalError', `proton-local could not complete ${name}: ${(error as Error).message}`, 500);
+    sendS3Error(response, method, s3Error);
+    return { name, outcome: s3Error.code };
   }
 }
 

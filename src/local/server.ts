@@ -161,6 +161,7 @@ function isObjectUpload(request: IncomingMessage): boolean {
 export class PersistenceError extends Error {
   constructor(cause: Error) {
     super(`proton-local could not save the state, so the request was not applied: ${cause.message}`);
+    this.name = 'PersistenceError';
   }
 }
 

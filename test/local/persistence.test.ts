@@ -140,10 +140,23 @@ test('an S3 PutObject whose content cannot be saved fails with InternalError and
     throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
   });
   await expect(s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'k', Body: 'content' })))
-    .rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    .rejects.toMatchObject({ name: 'InternalError', message: expect.stringContaining('EIO'), $metadata: { httpStatusCode: 500 } });
   await expect(s3.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+  expect(readdirSync(`${stateFile}.blobs`)).toEqual([]);
   await s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'k', Body: 'content' }));
   expect(await (await s3.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'k' }))).Body!.transformToString()).toBe('content');
+  s3.destroy();
+});
+
+test('an S3 mutation whose journal entry cannot be saved fails with InternalError and is undone', async () => {
+  const { s3 } = await start();
+  await s3.send(new CreateBucketCommand({ Bucket: 'bucket' }));
+  jest.spyOn(fs, 'fdatasyncSync').mockImplementationOnce(() => {
+    throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+  });
+  await expect(s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'k', Body: 'content' })))
+    .rejects.toMatchObject({ name: 'InternalError', message: expect.stringContaining('could not save the state') });
+  await expect(s3.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
   s3.destroy();
 });
 
