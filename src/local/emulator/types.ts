@@ -8,7 +8,10 @@
  *
  * Writing a module: export an OperationTable (and Settlers for async transitions) and list them in registry.ts.
  * Records live in ctx.state (state.ts: plain JSON, one map per resource family; times are epoch ms of ctx.clock;
- * return Dates in outputs, the server writes them as epoch seconds). Helpers: shared.ts (protonArn, paginate,
+ * return Dates in outputs, the server writes them as epoch seconds). Create maps keyed by client-chosen names with
+ * nameMap() (no prototype, so `constructor` is a name like any other). For mutating operations ctx.state is
+ * change-tracked (tracking.ts): mutate it in place as usual, never keep records across requests, and put no
+ * bytes in it (ctx.storeBlob keeps them beside the state). Helpers: shared.ts (protonArn, paginate,
  * canonicalJson, toDate, replayClientToken/rememberClientToken), tags.ts (initTags at create, dropTags at delete,
  * so TagResource/ListTagsForResource know the ARN), templates.ts (template version lookups for deployments),
  * state.ts registerTemplateVersionUsageCheck (so in-use template versions can't be deleted).
