@@ -10,7 +10,8 @@
  * - FILE.blobs/: object contents, one file per SHA-256 (blobs.ts), never inside the JSON.
  *
  * Start: read the snapshot, schema-check it, replay the journal lines whose seq is above the snapshot's (a torn last
- * line, from a crash mid-append, is dropped), schema-check the result. Compaction writes a new snapshot and then
+ * line, from a crash mid-append, is dropped), schema-check the result. Without a snapshot there is nothing to
+ * continue: a leftover journal is discarded (deleting FILE starts afresh). Compaction writes a new snapshot and then
  * empties the journal; it runs when the journal outgrows the snapshot (at least COMPACT_MIN_BYTES), at start after a
  * replay and at stop, so its O(state) cost is spread over as many bytes of journal. A crash between the two steps is
  * harmless: the journal's lines are at or below the new snapshot's seq and are skipped. Compaction also deletes the
@@ -238,6 +239,11 @@ export class StatePersistence {
     }
     migrateInlineContents(state, blobs);
     let replayed = 0;
+    if (!existsSync(file)) {
+      // A journal continues its snapshot, which is written before the first append and only ever replaced by a
+      // rename: without one, the journal (and blobs) are leftovers of a state someone deleted to start afresh.
+      rmSync(journalFile, { force: true });
+    }
     if (existsSync(journalFile)) {
       try {
         const lines = readFileSync(journalFile, 'utf8').split('\n');

@@ -91,6 +91,17 @@ test('after a crash (no stop) the journal is replayed; a torn last line is dropp
   proton.destroy();
 });
 
+test('deleting the state file starts afresh, even when a crash left its journal and blobs', async () => {
+  const crashed = await start();
+  await crashed.proton.send(new CreateEnvironmentTemplateCommand({ name: 'old' }));
+  crashed.proton.destroy();
+  rmSync(stateFile);
+
+  const { proton } = await start();
+  expect(await templateNames(proton)).toEqual([]);
+  proton.destroy();
+});
+
 test('a state file of the wrong shape is refused at start, naming what is wrong', async () => {
   writeFileSync(stateFile, JSON.stringify({ environmentTemplates: [], bogus: {} }));
   const failure = ProtonLocal.start({ stateFile });
