@@ -81,6 +81,9 @@ describe('S3 bounds', () => {
   test('PutObject over maxObjectBytes is EntityTooLarge, through the real S3 client; at the bound it is stored', async () => {
     await expect(env.s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'big', Body: Buffer.alloc(MAX_OBJECT_BYTES + 1) })))
       .rejects.toMatchObject({ name: 'EntityTooLarge', $metadata: { httpStatusCode: 400 } });
+    // Large enough for the SDK to wait for "100 Continue": the answer comes before the body is sent.
+    await expect(env.s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'big', Body: Buffer.alloc(8 * 1024 * 1024) })))
+      .rejects.toMatchObject({ name: 'EntityTooLarge', MaxSizeAllowed: String(MAX_OBJECT_BYTES) });
     await expect(env.s3.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'big' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
     await env.s3.send(new PutObjectCommand({ Bucket: 'bucket', Key: 'fits', Body: Buffer.alloc(MAX_OBJECT_BYTES, 7) }));
     const stored = await env.s3.send(new GetObjectCommand({ Bucket: 'bucket', Key: 'fits' }));
