@@ -3,7 +3,7 @@
  * The proton-local command.
  *
  *   proton-local serve [--host 127.0.0.1] [--port N] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
- *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N]
+ *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N] [--max-object-bytes N]
  *   proton-local deploy|destroy|status|demo ...   (local deployment, see src/local/deploy/)
  *   proton-local --version | --help, and --help after any command
  */
@@ -32,7 +32,9 @@ Faults, to test clients' retries:
   --error-rate R                answer InternalServerException (without taking effect) to a fraction R (0 to 1) of requests
   --drop-rate R                 apply a fraction R of calls but cut the connection before the response
   --latency-ms N                delay every response by N ms
-  --seed N                      seed of the random faults, for reproducible runs`;
+  --seed N                      seed of the random faults, for reproducible runs
+Bounds:
+  --max-object-bytes N          the largest S3 object a PUT may store (default 64 MiB)`;
 
 const DEPLOY_COMMANDS = ['deploy', 'destroy', 'status', 'demo'];
 
@@ -71,6 +73,7 @@ export function parseServeOptions(argv: string[]): ProtonLocalOptions {
       'drop-rate': { type: 'string' },
       'latency-ms': { type: 'string' },
       'seed': { type: 'string' },
+      'max-object-bytes': { type: 'string' },
     },
   });
   return {
@@ -84,6 +87,7 @@ export function parseServeOptions(argv: string[]): ProtonLocalOptions {
     dropRate: numberOption(values, 'drop-rate'),
     latencyMs: numberOption(values, 'latency-ms'),
     seed: numberOption(values, 'seed'),
+    maxObjectBytes: numberOption(values, 'max-object-bytes'),
   };
 }
 

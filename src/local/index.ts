@@ -2,14 +2,15 @@
  * proton-local in process: `const local = await ProtonLocal.start(); ... local.endpoint ...; await local.stop();`.
  * Never exported from the library's index (it is a test and CLI tool).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'fs';
-import { dirname } from 'path';
+import { BlobStore, MemoryBlobStore } from './blobs';
 import { Clock, systemClock } from './clock';
-import { EmulatorState, emptyState, restoreState } from './emulator/state';
+import { EmulatorState, emptyState } from './emulator/state';
 import type { EmulatorSettings } from './emulator/types';
 import { FaultOptions, Faults } from './faults';
+import { referencedBlobs, StatePersistence, undoChanges } from './persistence';
 import { RequestLog } from './request-log';
-import { ProtonServer } from './server';
+import { DEFAULT_MAX_OBJECT_BYTES, ProtonServer } from './server';
+import type { ChangeTracker } from './tracking';
 
 export { ManualClock, systemClock } from './clock';
 export type { Clock } from './clock';
@@ -21,8 +22,14 @@ export interface ProtonLocalOptions {
   readonly host?: string;
   /** Default 0: a free port. */
   readonly port?: number;
-  /** Persist the state to this file (atomic writes after each mutating request) and reload it at start. */
+  /**
+   * Persist the state to this file and reload it at start: a snapshot, with a journal (FILE.journal) that each
+   * mutating request appends its changes to before it is answered, and object contents in FILE.blobs/
+   * (see persistence.ts).
+   */
   readonly stateFile?: string;
+  /** The largest S3 object PutObject stores, in bytes (S3's EntityTooLarge above). Default 64 MiB. */
+  readonly maxObjectBytes?: number;
   /** How long template version registration takes on the emulator clock. Default 1000. */
   readonly registrationDelayMs?: number;
   /** How long deployments take on the emulator clock. Default 2000. */
@@ -49,24 +56,8 @@ function checkOption(name: string, value: number | undefined, rule: (v: number) 
   }
 }
 
-function writeAtomically(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, file);
-}
-
-function loadState(file: string | undefined): EmulatorState {
-  if (!file || !existsSync(file)) {
-    return emptyState();
-  }
-  try {
-    return restoreState(JSON.parse(readFileSync(file, 'utf8')));
-  } catch (error) {
-    throw new Error(`Cannot load the proton-local state file ${file}: ${(error as Error).message}. ` +
-      'Fix or delete it to start with an empty state.');
-  }
-}
+/** In memory, unreferenced blobs are dropped after this many S3 mutations (on disk, compaction drops them). */
+const MEMORY_BLOB_SWEEP_INTERVAL = 256;
 
 export class ProtonLocal {
   static async start(options: ProtonLocalOptions = {}): Promise<ProtonLocal> {
@@ -74,6 +65,7 @@ export class ProtonLocal {
     checkOption('port', options.port, v => Number.isInteger(v) && v >= 0 && v <= 65535, 'an integer from 0 to 65535');
     checkOption('registrationDelayMs', options.registrationDelayMs, isNonNegative, 'a number >= 0');
     checkOption('deploymentDelayMs', options.deploymentDelayMs, isNonNegative, 'a number >= 0');
+    checkOption('maxObjectBytes', options.maxObjectBytes, v => Number.isSafeInteger(v) && v > 0, 'a whole number of bytes > 0');
     if (options.accountId !== undefined && !/^\d{12}$/.test(options.accountId)) {
       throw new Error(`Invalid ProtonLocal option accountId: '${options.accountId}'; expected 12 digits`);
     }
@@ -93,8 +85,12 @@ export class ProtonLocal {
   private readonly faults: Faults;
   private readonly startFaults: FaultOptions;
   private readonly server: ProtonServer;
+  private readonly persistence?: StatePersistence;
+  private readonly blobs: BlobStore;
+  private mutationsSinceSweep = 0;
+  private stopped = false;
 
-  private constructor(private readonly options: ProtonLocalOptions) {
+  private constructor(options: ProtonLocalOptions) {
     this.clock = options.clock ?? systemClock;
     this.settings = {
       region: options.region ?? 'us-east-1',
@@ -111,14 +107,24 @@ export class ProtonLocal {
       seed: options.seed,
     };
     this.faults = new Faults(this.clock, this.startFaults);
-    this.currentState = loadState(options.stateFile);
+    if (options.stateFile) {
+      const loaded = StatePersistence.open(options.stateFile);
+      this.currentState = loaded.state;
+      this.persistence = loaded.persistence;
+      this.blobs = loaded.blobs;
+    } else {
+      this.currentState = emptyState();
+      this.blobs = new MemoryBlobStore();
+    }
     this.server = new ProtonServer({
       clock: this.clock,
       settings: this.settings,
       faults: this.faults,
       requestLog: this.requestLog,
+      blobs: this.blobs,
+      maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
       state: () => this.currentState,
-      saveState: () => this.saveState(),
+      persist: tracker => this.persist(tracker),
       reset: () => this.reset(),
     });
   }
@@ -147,19 +153,42 @@ export class ProtonLocal {
   /** Back to the state at start with no resources: empties the state, the request log, faults and failures. */
   reset(): void {
     this.currentState = emptyState();
+    this.server.stateReplaced();
     this.requestLog.clear();
     this.faults.set(this.startFaults);
     this.settings.failDeploymentsFor.clear();
-    this.saveState();
+    this.persistence?.compact(this.currentState);
+    this.blobs.retainOnly(new Set());
   }
 
+  /** Stops serving; with a state file, writes the whole state as its snapshot (the journal then goes). */
   async stop(): Promise<void> {
+    if (this.stopped) {
+      return;
+    }
+    this.stopped = true;
     await this.server.close();
+    if (this.persistence) {
+      this.server.settle();
+      this.persistence.close(this.currentState);
+    }
   }
 
-  private saveState(): void {
-    if (this.options.stateFile) {
-      writeAtomically(this.options.stateFile, JSON.stringify(this.currentState));
+  /** Saves what the tracker saw changed (a journal entry); on failure puts the state back as it was and throws. */
+  private persist(tracker: ChangeTracker): void {
+    const changes = tracker.takeChanges();
+    if (!this.persistence) {
+      if (changes.some(change => change.path[0] === 's3') && ++this.mutationsSinceSweep >= MEMORY_BLOB_SWEEP_INTERVAL) {
+        this.mutationsSinceSweep = 0;
+        this.blobs.retainOnly(referencedBlobs(this.currentState));
+      }
+      return;
+    }
+    try {
+      this.persistence.append(this.currentState, changes);
+    } catch (error) {
+      undoChanges(this.currentState, changes);
+      throw error;
     }
   }
 }

@@ -2,16 +2,22 @@
  * The S3 subset proton-local serves on its own port (path-style URLs, `/bucket/key`), enough to upload template
  * bundles with @aws-sdk/client-s3 (forcePathStyle: true) or the AWS CLI: CreateBucket, HeadBucket, DeleteBucket,
  * ListBuckets, PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2. Errors are S3's XML documents.
+ * Object contents live in the BlobStore (beside the state file); the state keeps their SHA-256, size and metadata.
  */
 import { createHash, randomUUID } from 'crypto';
 import type { IncomingMessage, ServerResponse } from 'http';
+import type { BlobStore } from './blobs';
 import type { Clock } from './clock';
-import type { EmulatorState, S3BucketRecord } from './emulator/state';
+import { EmulatorState, nameMap, S3BucketRecord } from './emulator/state';
 
 export interface S3Context {
   readonly state: EmulatorState;
   readonly clock: Clock;
-  saveState(): void;
+  readonly blobs: BlobStore;
+  /** The largest object PutObject stores, in bytes. */
+  readonly maxObjectBytes: number;
+  /** Saves the state's changes; throws (the changes undone) when they can't be saved. */
+  persist(): void;
 }
 
 export interface S3Result {
@@ -23,10 +29,17 @@ export interface S3Result {
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export function getStoredObject(state: EmulatorState, bucket: string, key: string): Buffer | undefined {
-  const object = state.s3[bucket]?.objects[key];
-  return object ? Buffer.from(object.body, 'base64') : undefined;
+const own = <T>(map: { [key: string]: T }, key: string): T | undefined =>
+  Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+
+export function getStoredObject(state: EmulatorState, blobs: BlobStore, bucket: string, key: string): Buffer | undefined {
+  const record = own(state.s3, bucket);
+  const object = record && own(record.objects, key);
+  return object ? blobs.get(object.blob) : undefined;
 }
+
+/** S3's largest max-keys (and its default). */
+const MAX_KEYS = 1000;
 
 function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -37,9 +50,34 @@ function sendXml(response: ServerResponse, status: number, xml: string, headers:
   response.end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
 }
 
-class S3Error extends Error {
+export class S3Error extends Error {
   constructor(readonly code: string, message: string, readonly status: number, readonly resource: { [tag: string]: string } = {}) {
     super(message);
+  }
+}
+
+/** S3's error answer: the XML document (no body for HEAD). */
+export function sendS3Error(response: ServerResponse, method: string, error: S3Error): void {
+  if (method === 'HEAD') {
+    response.writeHead(error.status, { 'x-amz-request-id': randomUUID() });
+    response.end();
+    return;
+  }
+  const details = Object.entries(error.resource).map(([tag, value]) => `<${tag}>${xmlEscape(value)}</${tag}>`).join('');
+  sendXml(response, error.status,
+    `<Error><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message>${details}<RequestId>${randomUUID()}</RequestId></Error>`);
+}
+
+function invalidArgument(name: string, value: string, message: string): S3Error {
+  return new S3Error('InvalidArgument', message, 400, { ArgumentName: name, ArgumentValue: value });
+}
+
+/** decodeURIComponent, with S3's InvalidURI for a malformed escape. */
+function decodePathSegment(segment: string, path: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new S3Error('InvalidURI', `Couldn't parse the specified URI: ${path} has a malformed percent-encoding`, 400, { URI: path });
   }
 }
 
@@ -71,7 +109,7 @@ function isChunked(request: IncomingMessage): boolean {
 }
 
 function bucketOf(ctx: S3Context, name: string): S3BucketRecord {
-  const bucket = ctx.state.s3[name];
+  const bucket = own(ctx.state.s3, name);
   if (!bucket) {
     throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: name });
   }
@@ -97,25 +135,19 @@ export async function handleS3Request(
 ): Promise<S3Result> {
   const method = request.method ?? 'GET';
   const [, bucketSegment, ...keySegments] = url.pathname.split('/');
-  const bucket = bucketSegment ? decodeURIComponent(bucketSegment) : undefined;
-  const key = keySegments.length && keySegments.join('/') !== '' ? decodeURIComponent(keySegments.join('/')) : undefined;
-  const name = operationName(method, key, bucket);
+  let name = operationName(method, keySegments.length && keySegments.join('/') !== '' ? 'key' : undefined, bucketSegment || undefined);
   try {
+    const bucket = bucketSegment ? decodePathSegment(bucketSegment, url.pathname) : undefined;
+    const key = keySegments.length && keySegments.join('/') !== '' ? decodePathSegment(keySegments.join('/'), url.pathname) : undefined;
+    name = operationName(method, key, bucket);
     runS3Operation(name, { request, url, body, response, ctx, bucket: bucket!, key: key! });
     return { name, outcome: 'success' };
   } catch (error) {
-    if (!(error instanceof S3Error)) {
-      throw error;
-    }
-    if (method === 'HEAD') {
-      response.writeHead(error.status, { 'x-amz-request-id': randomUUID() });
-      response.end();
-    } else {
-      const details = Object.entries(error.resource).map(([tag, value]) => `<${tag}>${xmlEscape(value)}</${tag}>`).join('');
-      sendXml(response, error.status,
-        `<Error><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message>${details}<RequestId>${randomUUID()}</RequestId></Error>`);
-    }
-    return { name, outcome: error.code };
+    // A failure to store (the state's changes are undone by then) is S3's InternalError, in S3's XML.
+    const s3Error = error instanceof S3Error ? error
+      : new S3Error('InternalError', `proton-local could not complete ${name}: ${(error as Error).message}`, 500);
+    sendS3Error(response, method, s3Error);
+    return { name, outcome: s3Error.code };
   }
 }
 
@@ -143,8 +175,10 @@ function runS3Operation(name: string, call: S3Call): void {
           400, { BucketName: bucket });
       }
       // Like us-east-1: creating a bucket you already own succeeds.
-      ctx.state.s3[bucket] ??= { createdAt: ctx.clock.now(), objects: {} };
-      ctx.saveState();
+      if (!own(ctx.state.s3, bucket)) {
+        ctx.state.s3[bucket] = { createdAt: ctx.clock.now(), objects: nameMap() };
+        ctx.persist();
+      }
       response.writeHead(200, { location: `/${bucket}` });
       return void response.end();
     case 'HeadBucket':
@@ -156,7 +190,7 @@ function runS3Operation(name: string, call: S3Call): void {
         throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, { BucketName: bucket });
       }
       delete ctx.state.s3[bucket];
-      ctx.saveState();
+      ctx.persist();
       response.writeHead(204);
       return void response.end();
     case 'ListObjectsV2':
@@ -166,35 +200,44 @@ function runS3Operation(name: string, call: S3Call): void {
         throw new S3Error('NotImplemented', 'proton-local does not implement CopyObject', 501);
       }
       const content = isChunked(request) ? decodeAwsChunked(call.body) : call.body;
+      if (content.length > ctx.maxObjectBytes) {
+        throw new S3Error('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size: proton-local stores objects of at most ${ctx.maxObjectBytes} bytes`,
+          400, { ProposedSize: String(content.length), MaxSizeAllowed: String(ctx.maxObjectBytes) });
+      }
+      const records = bucketOf(ctx, bucket).objects;
       const etag = `"${createHash('md5').update(content).digest('hex')}"`;
-      bucketOf(ctx, bucket).objects[key] = {
-        body: content.toString('base64'),
+      records[key] = {
+        blob: ctx.blobs.put(content),
+        size: content.length,
         etag,
         lastModified: ctx.clock.now(),
         contentType: request.headers['content-type'],
       };
-      ctx.saveState();
+      ctx.persist();
       response.writeHead(200, { etag });
       return void response.end();
     }
     case 'GetObject':
     case 'HeadObject': {
-      const object = bucketOf(ctx, bucket).objects[key];
+      const object = own(bucketOf(ctx, bucket).objects, key);
       if (!object) {
         throw new S3Error('NoSuchKey', 'The specified key does not exist.', 404, { Key: key });
       }
-      const content = Buffer.from(object.body, 'base64');
+      const content = name === 'GetObject' ? ctx.blobs.get(object.blob) : undefined;
+      if (name === 'GetObject' && !content) {
+        throw new S3Error('InternalError', `proton-local lost the content of s3://${bucket}/${key}: blob ${object.blob} is missing from its blob store`, 500);
+      }
       response.writeHead(200, {
         'content-type': object.contentType ?? 'application/octet-stream',
-        'content-length': String(content.length),
+        'content-length': String(object.size),
         'etag': object.etag,
         'last-modified': new Date(object.lastModified).toUTCString(),
       });
-      return void response.end(name === 'GetObject' ? content : undefined);
+      return void response.end(content);
     }
     case 'DeleteObject':
       delete bucketOf(ctx, bucket).objects[key];
-      ctx.saveState();
+      ctx.persist();
       response.writeHead(204);
       return void response.end();
     default:
@@ -202,20 +245,52 @@ function runS3Operation(name: string, call: S3Call): void {
   }
 }
 
+/** max-keys as S3 reads it: an integer from 0 to 2^31-1, capped at 1000. */
+function maxKeysOf(url: URL): number {
+  const given = url.searchParams.get('max-keys');
+  if (given === null) {
+    return MAX_KEYS;
+  }
+  if (!/^\d+$/.test(given) || Number(given) > 2 ** 31 - 1) {
+    throw invalidArgument('max-keys', given, `Provided max-keys not an integer or within integer range: '${given}' (expected 0 to 2147483647)`);
+  }
+  return Math.min(Number(given), MAX_KEYS);
+}
+
+/** Continuation tokens are opaque to clients: the base64 of the last key listed. */
+function continuationTokenOf(url: URL): string | undefined {
+  const token = url.searchParams.get('continuation-token');
+  if (token === null) {
+    return undefined;
+  }
+  const key = Buffer.from(token, 'base64').toString('utf8');
+  if (!token || Buffer.from(key, 'utf8').toString('base64') !== token) {
+    throw invalidArgument('continuation-token', token, 'The continuation token provided is incorrect: pass the NextContinuationToken of the previous page');
+  }
+  return key;
+}
+
 function listObjects({ url, response, ctx, bucket }: S3Call): void {
+  const objects = bucketOf(ctx, bucket).objects;
   const prefix = url.searchParams.get('prefix') ?? '';
-  const maxKeys = Number(url.searchParams.get('max-keys') ?? 1000);
-  const after = url.searchParams.get('continuation-token') ?? url.searchParams.get('start-after') ?? '';
-  const keys = Object.keys(bucketOf(ctx, bucket).objects).filter(k => k.startsWith(prefix) && k > after).sort();
+  const maxKeys = maxKeysOf(url);
+  const encodingType = url.searchParams.get('encoding-type');
+  if (encodingType !== null && encodingType !== 'url') {
+    throw invalidArgument('encoding-type', encodingType, `Invalid Encoding Method specified in Request: '${encodingType}' (the only one is 'url')`);
+  }
+  const after = continuationTokenOf(url) ?? url.searchParams.get('start-after') ?? '';
+  const keys = Object.keys(objects).filter(k => k.startsWith(prefix) && k > after).sort();
   const page = keys.slice(0, maxKeys);
-  const truncated = keys.length > page.length;
+  const truncated = page.length > 0 && keys.length > page.length;
+  const encode = (text: string) => xmlEscape(encodingType === 'url' ? encodeURIComponent(text) : text);
   const contents = page.map(k => {
-    const object = ctx.state.s3[bucket].objects[k];
-    return `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${new Date(object.lastModified).toISOString()}</LastModified>` +
-      `<ETag>${xmlEscape(object.etag)}</ETag><Size>${Buffer.from(object.body, 'base64').length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+    const object = objects[k];
+    return `<Contents><Key>${encode(k)}</Key><LastModified>${new Date(object.lastModified).toISOString()}</LastModified>` +
+      `<ETag>${xmlEscape(object.etag)}</ETag><Size>${object.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
   }).join('');
-  sendXml(response, 200, `<ListBucketResult><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>` +
+  sendXml(response, 200, `<ListBucketResult><Name>${xmlEscape(bucket)}</Name><Prefix>${encode(prefix)}</Prefix>` +
     `<KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
-    (truncated ? `<NextContinuationToken>${xmlEscape(page[page.length - 1])}</NextContinuationToken>` : '') +
+    (encodingType ? `<EncodingType>${encodingType}</EncodingType>` : '') +
+    (truncated ? `<NextContinuationToken>${Buffer.from(page[page.length - 1], 'utf8').toString('base64')}</NextContinuationToken>` : '') +
     `${contents}</ListBucketResult>`);
 }

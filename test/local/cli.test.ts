@@ -94,7 +94,7 @@ describe('proton-local serve', () => {
   test('serve options map to ProtonLocal options', () => {
     expect(parseServeOptions([
       '--host', '0.0.0.0', '--port', '0', '--state', 's.json', '--registration-delay-ms', '5', '--deployment-delay-ms', '6',
-      '--throttle-rps', '7', '--error-rate', '0.1', '--drop-rate', '0.2', '--latency-ms', '8', '--seed', '9',
+      '--throttle-rps', '7', '--error-rate', '0.1', '--drop-rate', '0.2', '--latency-ms', '8', '--seed', '9', '--max-object-bytes', '10',
     ])).toEqual({
       host: '0.0.0.0',
       port: 0,
@@ -106,6 +106,7 @@ describe('proton-local serve', () => {
       dropRate: 0.2,
       latencyMs: 8,
       seed: 9,
+      maxObjectBytes: 10,
     });
     expect(parseServeOptions([]).port).toBe(4000);
   });
@@ -114,6 +115,7 @@ describe('proton-local serve', () => {
     [['serve', '--port', 'abc'], 2, "Invalid --port 'abc': expected a number"],
     [['serve', '--port', '70000'], 1, 'Invalid ProtonLocal option port: 70000; expected an integer from 0 to 65535'],
     [['serve', '--error-rate', '3'], 1, 'Invalid fault option errorRate: 3'],
+    [['serve', '--max-object-bytes', '0'], 1, 'Invalid ProtonLocal option maxObjectBytes: 0; expected a whole number of bytes > 0'],
     [['serve', '--bogus'], 2, "Unknown option '--bogus'"],
     [['launch'], 2, "Unknown command 'launch': expected one of serve, deploy, destroy, status, demo"],
   ])('proton-local %j exits %d with a message naming the problem', async (args, code, message) => {

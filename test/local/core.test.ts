@@ -203,7 +203,8 @@ describe('persistence', () => {
     proton.destroy();
     s3.destroy();
     await first.stop();
-    expect(readdirSync(join(dir, 'nested'))).toEqual(['state.json']);
+    // No temporary file is left; object contents are kept beside the state, not in it.
+    expect(readdirSync(join(dir, 'nested'))).toEqual(['state.json', 'state.json.blobs']);
 
     // The registration was pending at the stop: it completes on the clock of the next run.
     manual.advance(1000);

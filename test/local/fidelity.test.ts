@@ -14,6 +14,7 @@ import {
 import { protonClient, sampleBundle, useProtonLocal } from './helpers';
 import { serviceSpec, useWorkloads } from './workload-helpers';
 import { ManualClock } from '../../src/local';
+import { MemoryBlobStore } from '../../src/local/blobs';
 import { emptyState } from '../../src/local/emulator/state';
 import { Faults } from '../../src/local/faults';
 import { RequestLog } from '../../src/local/request-log';
@@ -118,8 +119,10 @@ describe('unimplemented operations', () => {
       settings: { region: 'us-east-1', accountId: '123456789012', registrationDelayMs: 0, deploymentDelayMs: 0, failDeploymentsFor: new Set() },
       faults: new Faults(clock),
       requestLog: log,
+      blobs: new MemoryBlobStore(),
+      maxObjectBytes: 1024,
       state: () => emptyState(),
-      saveState: () => undefined,
+      persist: tracker => void tracker.takeChanges(),
       reset: () => undefined,
     }, []);
     const { port } = await server.listen('127.0.0.1', 0);

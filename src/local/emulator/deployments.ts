@@ -12,7 +12,7 @@ import { paginate, protonArn, toDate } from './shared';
 import type { EmulatorState, TemplateRecord, TemplateVersionRecord } from './state';
 import { dropTags } from './tags';
 import { recommendedMinorVersionOf, recommendedVersionOf } from './templates';
-import { conflict, internal, notFound, OperationContext, OperationTable, validation } from './types';
+import { conflict, internal, notFound, OperationContext, OperationTable, Settler, validation } from './types';
 import type { TemplateKind } from '../../private/bundle';
 import { parseTemplateSchema, SchemaError, TemplateSchema, validateInputs } from '../../private/schema';
 
@@ -340,16 +340,20 @@ function failName(d: DeploymentRecord): string {
   }
 }
 
-/** Completes every deployment phase that is due, in the order they fell due. */
-export function settleDeployments(ctx: OperationContext): void {
-  const now = ctx.clock.now();
-  const due = (Object.values(ctx.state.deployments) as DeploymentRecord[])
-    .filter(d => d.completesAt !== undefined && d.completesAt <= now)
-    .sort((a, b) => a.completesAt! - b.completesAt! || a.createdAt - b.createdAt);
-  for (const deployment of due) {
-    complete(ctx, deployment);
-  }
-}
+/** Completes the deployment phases that are due (of the deployments given by id), in the order they fell due. */
+export const deploymentSettler: Settler = {
+  collection: 'deployments',
+  dueAt: (d: DeploymentRecord) => d.completesAt,
+  settle(ctx, ids) {
+    const now = ctx.clock.now();
+    const due = ids.map(id => ctx.state.deployments[id] as DeploymentRecord | undefined)
+      .filter((d): d is DeploymentRecord => d !== undefined && d.completesAt !== undefined && d.completesAt <= now)
+      .sort((a, b) => a.completesAt! - b.completesAt! || a.createdAt - b.createdAt);
+    for (const deployment of due) {
+      complete(ctx, deployment);
+    }
+  },
+};
 
 /** How a deployment ended when its provisioning engine reported it (NotifyResourceDeploymentStatusChange). */
 interface ReportedOutcome {

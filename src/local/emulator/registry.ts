@@ -1,12 +1,12 @@
 /**
- * Every operation module and settler of proton-local. To add a module, import its OperationTable (and its Settler
+ * Every operation module and settler of proton-local. To add a module, import its OperationTable (and its Settlers
  * if it has async transitions) here; the server refuses duplicate or unmodelled operation names at start.
  */
 import { accountOperations } from './account';
 import { tagOperations } from './tags';
-import { settleTemplateRegistrations, templateOperations } from './templates';
+import { templateOperations, templateRegistrationSettlers } from './templates';
 import type { OperationTable, Settler } from './types';
-import { settleWorkloads, workloadOperations } from './workloads';
+import { workloadOperations, workloadSettlers } from './workloads';
 
 export const operationTables: OperationTable[] = [
   templateOperations,
@@ -15,7 +15,8 @@ export const operationTables: OperationTable[] = [
   workloadOperations,
 ];
 
+/** In the order they run: registrations, then deployments, then the services whose deployments ended. */
 export const settlers: Settler[] = [
-  settleTemplateRegistrations,
-  settleWorkloads,
+  ...templateRegistrationSettlers,
+  ...workloadSettlers,
 ];

@@ -14,7 +14,7 @@ import type { EnvironmentRecord } from './environments';
 import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
 import type { EmulatorState } from './state';
 import { dropTags, initTags, Tag } from './tags';
-import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, validation } from './types';
+import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, Settler, validation } from './types';
 import { resourceNameProblem } from '../../private/spec';
 
 const MAX_SERVICES = 1000;
@@ -321,9 +321,22 @@ function instanceOutput(state: EmulatorState, i: ServiceInstanceRecord) {
 // ---------------------------------------------------------------------------------------------------------------
 // Service status
 
-/** Moves services whose instances and pipeline finished deploying or deleting to their resulting status. */
-export function settleServices(ctx: OperationContext): void {
-  for (const service of Object.values(ctx.state.services) as ServiceRecord[]) {
+/**
+ * Moves services whose instances and pipeline finished deploying or deleting to their resulting status. A busy
+ * service is looked at whenever it (its instances and pipeline included) changed.
+ */
+export const serviceSettler: Settler = {
+  collection: 'services',
+  dueAt: (service: ServiceRecord) => BUSY_SERVICE.includes(service.status) ? 0 : undefined,
+  settle: (ctx, names) => settleServices(ctx, names),
+};
+
+function settleServices(ctx: OperationContext, names: readonly string[]): void {
+  for (const name of names) {
+    const service = ctx.state.services[name] as ServiceRecord | undefined;
+    if (!service) {
+      continue;
+    }
     const children: DeployableRecord[] = [...service.instances, ...(service.pipeline ? [service.pipeline] : [])];
     if (!BUSY_SERVICE.includes(service.status) || children.some(isBusy)) {
       continue;

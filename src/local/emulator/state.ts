@@ -1,6 +1,11 @@
 /**
- * The whole emulator state: one plain, JSON-serialisable object (persisted as is by --state FILE), with one map
- * per resource family. Times are epoch milliseconds on the emulator clock.
+ * The whole emulator state: one plain, JSON-serialisable object with one map per resource family (persisted by
+ * --state FILE as a snapshot plus a journal, see src/local/persistence.ts). Times are epoch milliseconds on the
+ * emulator clock. Every map keyed by a name or key the client chooses has a null prototype, so names such as
+ * `constructor` or `__proto__` (valid Proton names) are plain keys; create them with `nameMap()`.
+ *
+ * Object contents (S3 objects, template bundles) are not in the state: records name a blob (its SHA-256) of the
+ * BlobStore, which keeps the bytes beside the state file.
  *
  * Async transitions are stored, not scheduled: a record keeps when its pending transition completes and the
  * settlers (see types.ts) apply it when the state is next touched, so a ManualClock drives them and a reload
@@ -37,8 +42,8 @@ export interface TemplateVersionRecord {
   /** The bundle's schema/schema.yaml text, once registered. */
   schema?: string;
   readonly source: { readonly s3: { readonly bucket: string; readonly key: string } };
-  /** The bundle archive (base64) as read at create time: Proton keeps its own copy of the bundle. */
-  readonly bundle?: string;
+  /** SHA-256 (BlobStore key) of the bundle archive as read at create time: Proton keeps its own copy of the bundle. */
+  readonly bundleBlob?: string;
   readonly createdAt: number;
   lastModifiedAt: number;
   pendingRegistration?: PendingRegistration;
@@ -80,7 +85,9 @@ export interface ClientTokenRecord {
 }
 
 export interface S3ObjectRecord {
-  readonly body: string; // base64
+  /** SHA-256 (hex) of the content: its BlobStore key. */
+  readonly blob: string;
+  readonly size: number;
   readonly etag: string;
   readonly lastModified: number;
   readonly contentType?: string;
@@ -120,28 +127,63 @@ export interface EmulatorState {
 
 export const CLIENT_TOKEN_TTL_MS = 8 * 60 * 60 * 1000;
 
-export function emptyState(): EmulatorState {
-  return {
-    environmentTemplates: {},
-    serviceTemplates: {},
-    tags: {},
-    clientTokens: {},
-    accountSettings: {},
-    s3: {},
-    environments: {},
-    services: {},
-    components: {},
-    environmentAccountConnections: {},
-    deployments: {},
-    repositories: {},
-    templateSyncConfigs: {},
-    serviceSyncConfigs: {},
-  };
+/** A map keyed by client-chosen names: no prototype, so `constructor` or `toString` are not already "there". */
+export function nameMap<T>(entries: Iterable<readonly [string, T]> = []): { [key: string]: T } {
+  const map: { [key: string]: T } = Object.create(null);
+  for (const [key, value] of entries) {
+    map[key] = value;
+  }
+  return map;
 }
 
-/** A state read from a file: collections added since it was written start empty. */
+/** The top-level maps of the state, keyed by resource name, ARN, id or token. */
+export const STATE_COLLECTIONS = [
+  'environmentTemplates', 'serviceTemplates', 'tags', 'clientTokens', 's3', 'environments', 'services', 'components',
+  'environmentAccountConnections', 'deployments', 'repositories', 'templateSyncConfigs', 'serviceSyncConfigs',
+] as const;
+export type StateCollection = typeof STATE_COLLECTIONS[number];
+
+export function emptyState(): EmulatorState {
+  const state = { accountSettings: {} } as EmulatorState;
+  for (const collection of STATE_COLLECTIONS) {
+    (state as any)[collection] = nameMap();
+  }
+  return state;
+}
+
+const asNameMap = <T>(map: { [key: string]: T } | undefined): { [key: string]: T } => nameMap(Object.entries(map ?? {}));
+
+/**
+ * Gives the maps inside one record of a collection a null prototype (records read from JSON have Object's):
+ * template versions and numbers, an ARN's tags, a bucket's objects.
+ */
+export function restoreRecord(collection: StateCollection, record: any): any {
+  switch (collection) {
+    case 'environmentTemplates':
+    case 'serviceTemplates':
+      record.versions = asNameMap(record.versions);
+      record.lastMinorByMajor = asNameMap(record.lastMinorByMajor);
+      return record;
+    case 'tags':
+      return asNameMap(record);
+    case 's3':
+      record.objects = asNameMap(record.objects);
+      return record;
+    default:
+      return record;
+  }
+}
+
+/** A state read from a file (already schema-checked): collections added since it was written start empty. */
 export function restoreState(saved: Partial<EmulatorState>): EmulatorState {
-  return { ...emptyState(), ...saved };
+  const state = emptyState();
+  state.accountSettings = saved.accountSettings ?? {};
+  for (const collection of STATE_COLLECTIONS) {
+    for (const [key, record] of Object.entries(saved[collection] ?? {})) {
+      state[collection][key] = restoreRecord(collection, record);
+    }
+  }
+  return state;
 }
 
 /**

@@ -4,6 +4,7 @@
  * `aws:proton:*` tags are listed but can't be changed.
  */
 import { paginate } from './shared';
+import { nameMap } from './state';
 import { notFound, OperationContext, OperationTable, validation } from './types';
 
 export interface Tag {
@@ -34,7 +35,7 @@ function checkCustomerTagCount(tags: { [key: string]: string }, resourceArn: str
 export function checkCreateTags(tags: readonly Tag[] | undefined, resourceArn: string): void {
   const keys = (tags ?? []).map(tag => tag.key);
   checkNotReserved(keys, 'tags');
-  checkCustomerTagCount(Object.fromEntries(keys.map(key => [key, ''])), resourceArn);
+  checkCustomerTagCount(nameMap(keys.map(key => [key, ''] as const)), resourceArn);
 }
 
 /** Makes a new resource taggable, with the customer tags of its create request and Proton's managed tags. */
@@ -42,7 +43,7 @@ export function initTags(
   ctx: OperationContext, resourceArn: string, tags: readonly Tag[] | undefined, managed: { [key: string]: string } = {},
 ): void {
   checkCreateTags(tags, resourceArn);
-  ctx.state.tags[resourceArn] = { ...Object.fromEntries((tags ?? []).map(tag => [tag.key, tag.value])), ...managed };
+  ctx.state.tags[resourceArn] = nameMap([...(tags ?? []).map(tag => [tag.key, tag.value] as const), ...Object.entries(managed)]);
 }
 
 export function dropTags(ctx: OperationContext, resourceArn: string): void {
@@ -65,7 +66,7 @@ export const tagOperations: OperationTable = {
   TagResource(ctx, input: { resourceArn: string; tags: Tag[] }) {
     const current = knownTags(ctx, input.resourceArn);
     checkNotReserved(input.tags.map(tag => tag.key), 'tags');
-    const updated = { ...current, ...Object.fromEntries(input.tags.map(tag => [tag.key, tag.value])) };
+    const updated = nameMap([...Object.entries(current), ...input.tags.map(tag => [tag.key, tag.value] as const)]);
     checkCustomerTagCount(updated, input.resourceArn);
     ctx.state.tags[input.resourceArn] = updated;
     return {};

@@ -5,11 +5,11 @@
  */
 import { canonicalJson, repeatsCreate, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
 import {
-  CompatibleEnvironmentTemplate, EmulatorState, PendingRegistration, TemplateRecord, TemplateVersionRecord,
+  CompatibleEnvironmentTemplate, EmulatorState, nameMap, PendingRegistration, TemplateRecord, TemplateVersionRecord,
   templateVersionUsage,
 } from './state';
 import { checkCreateTags, dropTags, initTags, Tag } from './tags';
-import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, validation } from './types';
+import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, Settler, validation } from './types';
 import { BundleError, BundleFile, checkBundle, TemplateKind, unpackBundle } from '../../private/bundle';
 import { backwardIncompatibility, parseTemplateSchema } from '../../private/schema';
 
@@ -81,24 +81,33 @@ export function recommendedMinorVersionOf(template: TemplateRecord, majorVersion
 // ---------------------------------------------------------------------------------------------------------------
 // Registration.
 
-/** Applies every registration whose delay has passed. */
-export function settleTemplateRegistrations(ctx: OperationContext): void {
-  const now = ctx.clock.now();
-  for (const collection of [ctx.state.environmentTemplates, ctx.state.serviceTemplates]) {
-    for (const template of Object.values(collection)) {
-      for (const version of Object.values(template.versions)) {
-        const pending = version.pendingRegistration;
-        if (pending && pending.completesAt <= now) {
-          version.status = pending.status;
-          version.statusMessage = pending.statusMessage;
-          version.schema = pending.schema;
-          version.lastModifiedAt = pending.completesAt;
-          delete version.pendingRegistration;
+/** Applies the registrations whose delay has passed, of the templates of one collection (environment or service). */
+function registrationSettler(collection: KindNames['collection']): Settler {
+  return {
+    collection,
+    dueAt: (template: TemplateRecord) => {
+      const times = Object.values(template.versions).flatMap(version => version.pendingRegistration ? [version.pendingRegistration.completesAt] : []);
+      return times.length ? Math.min(...times) : undefined;
+    },
+    settle: (ctx, names) => {
+      const now = ctx.clock.now();
+      for (const name of names) {
+        for (const version of Object.values(ctx.state[collection][name]?.versions ?? {})) {
+          const pending = version.pendingRegistration;
+          if (pending && pending.completesAt <= now) {
+            version.status = pending.status;
+            version.statusMessage = pending.statusMessage;
+            version.schema = pending.schema;
+            version.lastModifiedAt = pending.completesAt;
+            delete version.pendingRegistration;
+          }
         }
       }
-    }
-  }
+    },
+  };
 }
+
+export const templateRegistrationSettlers: Settler[] = [registrationSettler('environmentTemplates'), registrationSettler('serviceTemplates')];
 
 /** The schema a version has or will have once registered; undefined when its registration failed or will. */
 function registeredSchemaOf(version: TemplateVersionRecord): string | undefined {
@@ -298,9 +307,9 @@ function createTemplate(ctx: OperationContext, kind: TemplateKind, input: Create
     createdAt: now,
     lastModifiedAt: now,
     createRequest: canonicalJson(input),
-    versions: {},
+    versions: nameMap(),
     lastMajor: 0,
-    lastMinorByMajor: {},
+    lastMinorByMajor: nameMap(),
   };
   ctx.state[names.collection][input.name] = template;
   initTags(ctx, arn, input.tags, managedTags(template));
@@ -379,7 +388,7 @@ async function createVersion(ctx: OperationContext, kind: TemplateKind, operatio
     description: input.description,
     status: 'REGISTRATION_IN_PROGRESS',
     source: { s3: { bucket, key } },
-    bundle: archive.toString('base64'),
+    bundleBlob: ctx.storeBlob(archive),
     createdAt: now,
     lastModifiedAt: now,
     pendingRegistration,

@@ -5,12 +5,12 @@
  */
 import { componentOperations } from './components';
 import { connectionOperations } from './connections';
-import { deploymentOperations, settleDeployments } from './deployments';
+import { deploymentOperations, deploymentSettler } from './deployments';
 import { environmentOnVersion, environmentOperations } from './environments';
 import { repositoryOperations } from './repositories';
-import { serviceOperations, serviceWorkloadOnVersion, settleServices } from './services';
+import { serviceOperations, serviceSettler, serviceWorkloadOnVersion } from './services';
 import { registerTemplateVersionUsageCheck } from './state';
-import type { OperationContext, OperationTable } from './types';
+import type { OperationTable, Settler } from './types';
 
 export const workloadOperations: OperationTable = {
   ...environmentOperations,
@@ -22,10 +22,7 @@ export const workloadOperations: OperationTable = {
 };
 
 /** Completes due deployments first, then moves services whose instances and pipeline are done. */
-export function settleWorkloads(ctx: OperationContext): void {
-  settleDeployments(ctx);
-  settleServices(ctx);
-}
+export const workloadSettlers: Settler[] = [deploymentSettler, serviceSettler];
 
 registerTemplateVersionUsageCheck((state, kind, templateName, major, minor) => kind === 'ENVIRONMENT'
   ? environmentOnVersion(state, templateName, major, minor)
