@@ -137,7 +137,8 @@ export class DeployState {
 
   /** Removes everything this class and the embedded proton-local keep in the directory (the demo starts afresh). */
   public clear(): void {
-    for (const file of [this.stacksFile, this.emulatorStateFile, path.dirname(this.handlerLogFile), path.join(this.directory, CODE_FOLDER)]) {
+    const emulatorFiles = [this.emulatorStateFile, `${this.emulatorStateFile}.journal`, `${this.emulatorStateFile}.blobs`];
+    for (const file of [this.stacksFile, ...emulatorFiles, path.dirname(this.handlerLogFile), path.join(this.directory, CODE_FOLDER)]) {
       fs.rmSync(file, { recursive: true, force: true });
     }
     this.world = { stacks: {} };
