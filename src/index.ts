@@ -7,3 +7,4 @@ export * from './environment';
 export * from './service';
 export * from './account-settings';
 export * from './nag-suppressions';
+export * from './proton-handler';

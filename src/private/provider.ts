@@ -1,9 +1,11 @@
 import { Aspects, CustomResource, Duration, IAspect, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as custom_resources from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { HANDLER_PHASE_VARIABLE, HandlerPhase } from './properties';
 import { ProtonFunction } from '../handlers/proton-function';
+import { ProtonHandler } from '../proton-handler';
 
 /** Options of a custom resource served by the stack's Proton provider. */
 export interface ProtonCustomResourceOptions {
@@ -74,10 +76,19 @@ export class ProtonProvider extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
     });
+    const settings = ProtonHandler._settingsOf(this);
+    if (settings.vpc) this.role.addManagedPolicy(ProtonHandler._vpcPolicy());
     const handlerFunction = (phase: HandlerPhase, functionId: string, timeout: Duration) => new ProtonFunction(this, functionId, {
       role: this.role,
       timeout,
-      memorySize: 256,
+      memorySize: settings.memorySize ?? 256,
+      vpc: settings.vpc,
+      vpcSubnets: settings.vpcSubnets,
+      securityGroups: settings.securityGroups,
+      logGroup: new logs.LogGroup(this, `${functionId}Logs`, {
+        retention: settings.logRetention ?? logs.RetentionDays.ONE_YEAR,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
       environment: { [HANDLER_PHASE_VARIABLE]: phase, PROTON_POLL_BUDGET_MS: String(ProtonProvider.POLL_BUDGET.toMilliseconds()) },
     });
     const provider = new custom_resources.Provider(this, 'Provider', {
