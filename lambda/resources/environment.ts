@@ -50,7 +50,7 @@ function readEnvironment(properties: ResourceProperties | undefined): DesiredEnv
   const p = new PropertyReader(properties, ResourceTypes.ENVIRONMENT);
   const inputs = p.json(EnvironmentProperties.SPEC) ?? {};
   if (typeof inputs !== 'object' || Array.isArray(inputs)) {
-    throw new Error(`${ResourceTypes.ENVIRONMENT} property ${EnvironmentProperties.SPEC}: a JSON object of inputs is required, got ${JSON.stringify(inputs)}`);
+    throw new Error(`${ResourceTypes.ENVIRONMENT} property ${EnvironmentProperties.SPEC}: a JSON object of inputs is required, got a ${Array.isArray(inputs) ? 'list' : typeof inputs} (values not shown: specs may hold secrets)`);
   }
   return {
     name: p.string(EnvironmentProperties.ENVIRONMENT_NAME),

@@ -52,11 +52,11 @@ function readService(properties: ResourceProperties | undefined): DesiredService
     && (i.spec === undefined || (typeof i.spec === 'object' && !Array.isArray(i.spec)));
   if (!Array.isArray(instances) || instances.length === 0 || !instances.every(isInstance)) {
     throw new Error(`${ResourceTypes.SERVICE} property ${ServiceProperties.INSTANCES}: a non-empty JSON list of `
-      + `{ name, environment, spec } is required, got ${JSON.stringify(instances)}`);
+      + `{ name, environment, spec } is required, got a ${Array.isArray(instances) ? 'list' : typeof instances} (values not shown: specs may hold secrets)`);
   }
   const pipeline = p.json(ServiceProperties.PIPELINE_SPEC);
   if (pipeline !== undefined && (typeof pipeline !== 'object' || Array.isArray(pipeline))) {
-    throw new Error(`${ResourceTypes.SERVICE} property ${ServiceProperties.PIPELINE_SPEC}: a JSON object of inputs is required, got ${JSON.stringify(pipeline)}`);
+    throw new Error(`${ResourceTypes.SERVICE} property ${ServiceProperties.PIPELINE_SPEC}: a JSON object of inputs is required, got a ${Array.isArray(pipeline) ? 'list' : typeof pipeline} (values not shown: specs may hold secrets)`);
   }
   return {
     name: p.string(ServiceProperties.SERVICE_NAME),

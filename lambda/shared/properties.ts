@@ -15,6 +15,9 @@ export class PropertyError extends Error {
   }
 }
 
+/** Properties that carry spec inputs (Custom::ProtonEnvironment Spec, Custom::ProtonService Instances and PipelineSpec). */
+const SPEC_PROPERTIES = new Set(['Spec', 'Instances', 'PipelineSpec']);
+
 export class PropertyReader {
   constructor(private readonly properties: ResourceProperties | undefined, private readonly resourceType: string) {}
 
@@ -68,7 +71,8 @@ export class PropertyReader {
     try {
       return JSON.parse(value);
     } catch (e) {
-      throw this.error(name, value, `a JSON document is required (${(e as Error).message})`);
+      // The parser's message may quote the text: not for specs.
+      throw this.error(name, value, SPEC_PROPERTIES.has(name) ? 'a JSON document is required' : `a JSON document is required (${(e as Error).message})`);
     }
   }
 
@@ -103,7 +107,10 @@ export class PropertyReader {
   }
 
   private error(name: string, value: unknown, allowed: string): PropertyError {
-    const shown = value === undefined ? 'missing' : `got ${JSON.stringify(value)}`;
+    // Specs may hold secrets: their values never reach a message (and so never a log or CloudFormation's status reason).
+    const shown = value === undefined ? 'missing'
+      : SPEC_PROPERTIES.has(name) ? `got a ${typeof value} of ${JSON.stringify(value).length} characters (not shown: specs may hold secrets)`
+        : `got ${JSON.stringify(value)}`;
     return new PropertyError(`${this.resourceType} property ${name}: ${allowed}, ${shown}`);
   }
 }
