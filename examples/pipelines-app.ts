@@ -18,10 +18,18 @@ import { CONNECTION_ARN, PlatformStack, TEMPLATES } from './platform-app';
 
 const TARGET: DeploymentTarget = { account: '123456789012', region: 'us-east-1' };
 
+/**
+ * Where both the platform stage and the team stages read the template bundles: the same folders, so team stages follow
+ * the versions the platform registers (found by bundle hash at deploy time, never by an exported minor). The context
+ * value `cdk-proton-pipelines:templates` points elsewhere (an upgrade test changes a copy).
+ */
+export const TEMPLATES_CONTEXT = 'cdk-proton-pipelines:templates';
+const templatesOf = (scope: Construct): string => String(scope.node.tryGetContext(TEMPLATES_CONTEXT) ?? TEMPLATES);
+
 class PlatformStage extends Stage {
   constructor(scope: Construct, id: string, props: StageProps) {
     super(scope, id, props);
-    new PlatformStack(this, 'Templates', { revision: '1' });
+    new PlatformStack(this, 'Templates', { revision: '1', templatesDirectory: templatesOf(this) });
   }
 }
 
@@ -53,7 +61,7 @@ class TeamStage extends Stage {
         versions.set(templateName, ServiceTemplateVersion.fromServiceTemplateVersionAttributes(stack, `${templateName}-1`, {
           template: ServiceTemplate.fromServiceTemplateName(stack, templateName, templateName),
           majorVersion: '1',
-          bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, templateName)),
+          bundle: TemplateBundle.fromDirectory(path.join(templatesOf(this), templateName)),
           compatibleEnvironmentTemplates: [{ template: fargateEnv, majorVersion: '1' }, { template: vpcEnv, majorVersion: '1' }],
         }));
       }

@@ -36,8 +36,9 @@ export class PlatformStack extends Stack {
   public readonly backendVersion: ServiceTemplateVersion;
   public readonly frontendVersion: ServiceTemplateVersion;
 
-  constructor(scope: Construct, id: string, props: StackProps & { readonly revision: string }) {
+  constructor(scope: Construct, id: string, props: StackProps & { readonly revision: string; readonly templatesDirectory?: string }) {
     super(scope, id, props);
+    const templates = props.templatesDirectory ?? TEMPLATES;
 
     const fargateEnv = new EnvironmentTemplate(this, 'FargateEnvTemplate', {
       environmentTemplateName: 'fargate-env',
@@ -46,7 +47,7 @@ export class PlatformStack extends Stack {
     });
     const fargateEnvVersion = new EnvironmentTemplateVersion(this, 'FargateEnvVersion', {
       template: fargateEnv,
-      bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, props.revision === '1' ? 'fargate-env' : 'fargate-env-v1.1')),
+      bundle: TemplateBundle.fromDirectory(path.join(templates, props.revision === '1' ? 'fargate-env' : 'fargate-env-v1.1')),
       description: props.revision === '1' ? 'VPC and ECS cluster' : 'VPC and ECS cluster with Container Insights',
     });
 
@@ -57,7 +58,7 @@ export class PlatformStack extends Stack {
     });
     const vpcEnvVersion = new EnvironmentTemplateVersion(this, 'VpcEnvVersion', {
       template: vpcEnv,
-      bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, 'vpc-env')),
+      bundle: TemplateBundle.fromDirectory(path.join(templates, 'vpc-env')),
     });
 
     const compatibleEnvironmentTemplates = [
@@ -71,7 +72,7 @@ export class PlatformStack extends Stack {
     });
     this.backendVersion = new ServiceTemplateVersion(this, 'BackendVersion', {
       template: backend,
-      bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, 'backend-fargate-svc')),
+      bundle: TemplateBundle.fromDirectory(path.join(templates, 'backend-fargate-svc')),
       compatibleEnvironmentTemplates,
     });
     const frontend = new ServiceTemplate(this, 'FrontendTemplate', {
@@ -82,7 +83,7 @@ export class PlatformStack extends Stack {
     });
     this.frontendVersion = new ServiceTemplateVersion(this, 'FrontendVersion', {
       template: frontend,
-      bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, 'load-balanced-fargate-svc')),
+      bundle: TemplateBundle.fromDirectory(path.join(templates, 'load-balanced-fargate-svc')),
       compatibleEnvironmentTemplates,
     });
 
