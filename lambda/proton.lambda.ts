@@ -3,10 +3,10 @@
  * says whether it serves the Provider framework's onEvent or isComplete; the event's ResourceType picks the handler.
  */
 import { RESOURCE_HANDLERS } from './resources';
-import { HANDLER_PHASE_VARIABLE } from '../src/private/properties';
 import { errorMessage } from './shared/errors';
 import { log } from './shared/log';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler } from './shared/types';
+import { HANDLER_PHASE_VARIABLE } from '../src/private/properties';
 
 export const PHASE_VARIABLE = HANDLER_PHASE_VARIABLE;
 

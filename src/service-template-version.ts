@@ -2,7 +2,7 @@ import { IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
-import { checkMajorVersion, checkMinorVersion, declaredMajors, defineTemplateVersionResource, markOwnVersion } from './private/template';
+import { checkMajorVersion, checkMinorVersion, markImportedVersion, unresolvedMinor, declaredMajors, defineTemplateVersionResource, markOwnVersion } from './private/template';
 import { checkDescription } from './private/workload';
 import { IServiceTemplate } from './service-template';
 import { TemplateBundle, TemplateBundleKind } from './template-bundle';
@@ -51,18 +51,20 @@ export interface IServiceTemplateVersion extends IResource {
    * (don't pass it to another stack: environments and services find the version by its bundle, so a platform upgrade
    * changes no export); for an imported version, the pinned minor it was imported with.
    *
+   * Reading it from a version imported without a pinned minor is an error: that minor is resolved at deploy time.
+   *
    * @attribute
-   * @default - resolved at deploy time (an imported version without a pinned minor)
    */
-  readonly minorVersion?: string;
+  readonly minorVersion: string;
 
   /**
    * The version's ARN: the template's ARN followed by `:<major>.<minor>`.
    *
+   * Reading it from a version imported without a pinned minor is an error: that minor is resolved at deploy time.
+   *
    * @attribute
-   * @default - resolved at deploy time (an imported version without a pinned minor)
    */
-  readonly templateVersionArn?: string;
+  readonly templateVersionArn: string;
 
   /**
    * The bundle the version was registered from, so services can validate their specs at synth time.
@@ -199,15 +201,19 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
     class Import extends Resource implements IServiceTemplateVersion {
       public readonly template = attrs.template;
       public readonly majorVersion = attrs.majorVersion;
-      public readonly minorVersion = attrs.minorVersion;
-      public readonly templateVersionArn = attrs.minorVersion !== undefined
-        ? `${attrs.template.serviceTemplateArn}:${attrs.majorVersion}.${attrs.minorVersion}` : undefined;
+      public get minorVersion(): string {
+        return attrs.minorVersion ?? unresolvedMinor(this, 'minorVersion');
+      }
+      public get templateVersionArn(): string {
+        return `${attrs.template.serviceTemplateArn}:${attrs.majorVersion}.${attrs.minorVersion ?? unresolvedMinor(this, 'templateVersionArn')}`;
+      }
       public readonly bundle = attrs.bundle;
       public readonly compatibleEnvironmentTemplates = attrs.compatibleEnvironmentTemplates;
     }
     const imported = new Import(scope, id);
     checkMajorVersion(imported, 'majorVersion', attrs.majorVersion);
     if (attrs.minorVersion !== undefined) checkMinorVersion(imported, 'minorVersion', attrs.minorVersion);
+    markImportedVersion(imported, attrs.minorVersion);
     checkCompatibleEnvironmentTemplates(imported, attrs.compatibleEnvironmentTemplates);
     return imported;
   }

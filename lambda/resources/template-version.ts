@@ -142,7 +142,9 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
     async create(ctx, spec) {
       if (spec.bundleHash !== undefined) {
         const existing = await findVersionByHash(ctx, api, spec.templateName, spec.majorVersion, spec.bundleHash);
-        if (existing && existing.status !== TemplateVersionStatus.REGISTRATION_FAILED && (spec.publish || existing.status !== TemplateVersionStatus.PUBLISHED)) {
+        const usable = existing && existing.status !== TemplateVersionStatus.REGISTRATION_FAILED
+          && (spec.publish || existing.status !== TemplateVersionStatus.PUBLISHED);
+        if (existing && usable) {
           ctx.log('adopted the version registered from the same bundle', { version: versionId(existing) });
           return versionId(existing);
         }

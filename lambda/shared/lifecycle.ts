@@ -127,9 +127,9 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
   };
 
   /** Reports a step's outcome; errors lose every secret before they reach the log or CloudFormation. */
-  const guarded = async <T>(ctx: StepContext, step: () => Promise<T>): Promise<T> => {
+  const guarded = async <T>(ctx: StepContext, run: () => Promise<T>): Promise<T> => {
     try {
-      return await step();
+      return await run();
     } catch (error) {
       if (isTransient(error)) throw error;
       const message = ctx.redact(errorMessage(error));
@@ -141,11 +141,11 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
   };
 
   /** Runs one onEvent step, retrying throttling and transient errors with jittered backoff until the deadline. */
-  const withRetries = async <T>(ctx: StepContext, step: () => Promise<T>): Promise<T> => {
+  const withRetries = async <T>(ctx: StepContext, run: () => Promise<T>): Promise<T> => {
     const deadline = now() + ON_EVENT_RETRY_BUDGET_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await guarded(ctx, step);
+        return await guarded(ctx, run);
       } catch (error) {
         if (!isTransient(error) || now() >= deadline) throw error;
         const delay = jittered(Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * POLL_BACKOFF ** (attempt - 1)));

@@ -3,8 +3,8 @@
  * Proton resource what no single stack can know: which stack owns it, which bundle a version was registered from,
  * and that a replaced version waits to be deleted once nothing runs on it.
  */
-import { paginateListTagsForResource, ProtonClient, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
 import { createHash } from 'crypto';
+import { paginateListTagsForResource, ProtonClient, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
 import { isConflict } from './errors';
 import { DONE, pending, Progress, StepContext } from './lifecycle';
 import { PropertyReader } from './properties';

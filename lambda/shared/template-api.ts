@@ -112,8 +112,12 @@ export const ENVIRONMENT_TEMPLATES: TemplateApi = {
   },
   async createTemplate(client, t) {
     const out = await client.send(new CreateEnvironmentTemplateCommand({
-      name: t.name, displayName: t.displayName, description: t.description, encryptionKey: t.encryptionKey,
-      provisioning: t.provisioning as any, tags: t.tags,
+      name: t.name,
+      displayName: t.displayName,
+      description: t.description,
+      encryptionKey: t.encryptionKey,
+      provisioning: t.provisioning as any,
+      tags: t.tags,
     }));
     return out.environmentTemplate as Template;
   },
@@ -124,7 +128,8 @@ export const ENVIRONMENT_TEMPLATES: TemplateApi = {
     await ignoreNotFound(() => client.send(new DeleteEnvironmentTemplateCommand({ name })));
   },
   async listVersions(client, templateName, majorVersion) {
-    return await ignoreNotFound(() => collect(paginateListEnvironmentTemplateVersions({ client }, { templateName, majorVersion }))) as Version[] ?? [];
+    const pages = paginateListEnvironmentTemplateVersions({ client }, { templateName, majorVersion });
+    return await ignoreNotFound(() => collect(pages)) as Version[] ?? [];
   },
   async getVersion(client, ref) {
     return ignoreNotFound(async () =>
@@ -132,8 +137,12 @@ export const ENVIRONMENT_TEMPLATES: TemplateApi = {
   },
   async createVersion(client, v) {
     const out = await client.send(new CreateEnvironmentTemplateVersionCommand({
-      templateName: v.templateName, majorVersion: v.majorVersion, description: v.description,
-      source: { s3: { bucket: v.bucket, key: v.key } }, clientToken: v.clientToken, tags: v.tags,
+      templateName: v.templateName,
+      majorVersion: v.majorVersion,
+      description: v.description,
+      source: { s3: { bucket: v.bucket, key: v.key } },
+      clientToken: v.clientToken,
+      tags: v.tags,
     }));
     return out.environmentTemplateVersion as Version;
   },
@@ -159,8 +168,12 @@ export const SERVICE_TEMPLATES: TemplateApi = {
   },
   async createTemplate(client, t) {
     const out = await client.send(new CreateServiceTemplateCommand({
-      name: t.name, displayName: t.displayName, description: t.description, encryptionKey: t.encryptionKey,
-      pipelineProvisioning: t.provisioning as any, tags: t.tags,
+      name: t.name,
+      displayName: t.displayName,
+      description: t.description,
+      encryptionKey: t.encryptionKey,
+      pipelineProvisioning: t.provisioning as any,
+      tags: t.tags,
     }));
     return out.serviceTemplate as Template;
   },
@@ -171,7 +184,8 @@ export const SERVICE_TEMPLATES: TemplateApi = {
     await ignoreNotFound(() => client.send(new DeleteServiceTemplateCommand({ name })));
   },
   async listVersions(client, templateName, majorVersion) {
-    return await ignoreNotFound(() => collect(paginateListServiceTemplateVersions({ client }, { templateName, majorVersion }))) as Version[] ?? [];
+    const pages = paginateListServiceTemplateVersions({ client }, { templateName, majorVersion });
+    return await ignoreNotFound(() => collect(pages)) as Version[] ?? [];
   },
   async getVersion(client, ref) {
     return ignoreNotFound(async () =>
@@ -179,8 +193,12 @@ export const SERVICE_TEMPLATES: TemplateApi = {
   },
   async createVersion(client, v) {
     const out = await client.send(new CreateServiceTemplateVersionCommand({
-      templateName: v.templateName, majorVersion: v.majorVersion, description: v.description,
-      source: { s3: { bucket: v.bucket, key: v.key } }, clientToken: v.clientToken, tags: v.tags,
+      templateName: v.templateName,
+      majorVersion: v.majorVersion,
+      description: v.description,
+      source: { s3: { bucket: v.bucket, key: v.key } },
+      clientToken: v.clientToken,
+      tags: v.tags,
       compatibleEnvironmentTemplates: v.compatibleEnvironmentTemplates,
       supportedComponentSources: componentSources(v.supportedComponentSources),
     }));
@@ -188,7 +206,9 @@ export const SERVICE_TEMPLATES: TemplateApi = {
   },
   async updateVersion(client, ref, update) {
     const out = await client.send(new UpdateServiceTemplateVersionCommand({
-      ...refOf(ref), description: update.description, status: update.status,
+      ...refOf(ref),
+      description: update.description,
+      status: update.status,
       compatibleEnvironmentTemplates: update.compatibleEnvironmentTemplates,
       supportedComponentSources: componentSources(update.supportedComponentSources),
     }));

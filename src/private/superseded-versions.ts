@@ -1,6 +1,6 @@
+import { createHash } from 'crypto';
 import { CustomResource, Lazy, Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { createHash } from 'crypto';
 import { ResourceTypes, SupersededVersionsProperties } from './properties';
 import { ProtonProvider } from './provider';
 import type { TemplateVersionSelector } from './template';

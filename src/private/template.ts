@@ -52,6 +52,18 @@ export function checkMinorVersion(scope: IConstruct, property: string, minorVers
 }
 
 const OWN_VERSION = Symbol.for('cdk-proton.OwnTemplateVersion');
+const PINNED_MINOR = Symbol.for('cdk-proton.PinnedMinorVersion');
+
+/** Marks an imported template version with the minor it pins (undefined: resolved at deploy time). */
+export function markImportedVersion(version: IConstruct, minorVersion: string | undefined): void {
+  (version as any)[PINNED_MINOR] = minorVersion;
+}
+
+/** The error of reading the minor of a version imported without one. */
+export function unresolvedMinor(version: IConstruct, property: string): never {
+  throw new Error(`${version.node.path}: ${property} is not known at synth time: the version was imported without a minorVersion, so `
+    + 'the handler resolves it at deploy time (from the bundle, or the major\'s recommended minor). Pass minorVersion to pin one');
+}
 
 /** Marks a template version construct this app registers (as opposed to an imported one). */
 export function markOwnVersion(version: IConstruct): void {
@@ -73,12 +85,15 @@ export interface TemplateVersionSelector {
  * A version this app registers is found by its bundle (its minor is a deploy-time token that must not cross stacks);
  * an imported one by its pinned minor, else its bundle, else the major's recommended minor.
  */
-export function templateVersionSelector(version: IConstruct & { majorVersion: string; minorVersion?: string; bundle?: TemplateBundle }): TemplateVersionSelector {
+type TemplateVersionLike = IConstruct & { majorVersion: string; minorVersion?: string; bundle?: TemplateBundle };
+
+export function templateVersionSelector(version: TemplateVersionLike): TemplateVersionSelector {
   if ((version as any)[OWN_VERSION] === true) {
     return { majorVersion: version.majorVersion, bundleHash: version.bundle!.contentHash, definedBy: version };
   }
-  return version.minorVersion !== undefined
-    ? { majorVersion: version.majorVersion, minorVersion: version.minorVersion }
+  const pinned: string | undefined = PINNED_MINOR in version ? (version as any)[PINNED_MINOR] : version.minorVersion;
+  return pinned !== undefined
+    ? { majorVersion: version.majorVersion, minorVersion: pinned }
     : { majorVersion: version.majorVersion, bundleHash: version.bundle?.contentHash };
 }
 
@@ -193,7 +208,8 @@ export function defineTemplateResource(scope: Construct, options: TemplateResour
     scope.node.addValidation({
       validate: () => {
         const declared = [...majors].filter(m => !Token.isUnresolved(m)).map(Number).sort((a, b) => a - b);
-        const missing = declared.length ? Array.from({ length: declared[declared.length - 1] }, (_, i) => i + 1).filter(m => !declared.includes(m)) : [];
+        const highest = declared.length ? declared[declared.length - 1] : 0;
+        const missing = Array.from({ length: highest }, (_, i) => i + 1).filter(m => !declared.includes(m));
         return missing.length === 0 ? [] : [`${scope.node.path}: its versions declare majorVersion ${declared.join(', ')} but no version of major `
           + `${missing.join(', ')}: Proton numbers a new template's majors from 1 in sequence. Declare versions of every major from 1, `
           + 'or set adoptExisting on a template that already has versions in Proton'];

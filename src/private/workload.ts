@@ -4,8 +4,8 @@
  */
 import { Names, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { TemplateSchema, validateInputs } from './schema';
 import { SYSTEM_TAG_COUNT, SystemTags } from './properties';
+import { TemplateSchema, validateInputs } from './schema';
 import { resourceNameProblem, SpecInputs } from './spec';
 
 /**

@@ -224,8 +224,14 @@ export class DeployEngine {
       warnings.push(`A previous run was interrupted while ${interrupted.status} (at ${interrupted.pending
         ? `${interrupted.pending.logicalId} ${interrupted.pending.action}` : 'a checkpoint'}): this run continues from there`);
       this.emit({
-        stack: stack.stackName, logicalId: interrupted.pending?.logicalId ?? stack.stackName, resourceType: 'AWS::CloudFormation::Stack',
-        action: 'UPDATE', status: 'IN_PROGRESS', phase: 'deploy', elapsedMs: 0, reason: warnings[0],
+        stack: stack.stackName,
+        logicalId: interrupted.pending?.logicalId ?? stack.stackName,
+        resourceType: 'AWS::CloudFormation::Stack',
+        action: 'UPDATE',
+        status: 'IN_PROGRESS',
+        phase: 'deploy',
+        elapsedMs: 0,
+        reason: warnings[0],
       });
     }
     // The cleanup an interrupted run had not done yet is still to do.
