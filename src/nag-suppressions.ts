@@ -27,12 +27,8 @@ export interface NagSuppressionRule {
 
 /**
  * The cdk-nag AwsSolutions findings on the custom-resource provider cdk-proton adds to each stack, each with the reason
- * it is accepted. cdk-proton does not depend on cdk-nag; pass the rules to it:
- *
- * ```ts
- * const provider = ProtonNagSuppressions.providerOf(stack);
- * if (provider) NagSuppressions.addResourceSuppressions(provider, ProtonNagSuppressions.rules(), true);
- * ```
+ * it is accepted. cdk-proton does not depend on cdk-nag; pass the rules to cdk-nag's
+ * `NagSuppressions.addResourceSuppressions(ProtonNagSuppressions.providerOf(stack), ProtonNagSuppressions.rules(), true)`.
  */
 export class ProtonNagSuppressions {
   /** The stack's Proton provider (the construct that holds the handler functions, their role and the waiter), if any. */
