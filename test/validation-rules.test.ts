@@ -187,3 +187,16 @@ test('an environment with no provisioning mode, of a template Proton provisions'
   expect(() => new Environment(stack, 'Env', { environmentName: 'prod', templateVersion: version }))
     .toThrow(/Platform\/Env: no provisioning mode: Proton provisions environments of template fargate-env and needs one of protonServiceRole/);
 });
+
+test('an imported version without a pinned minor: its minor is resolved at deploy time and reading it says so', () => {
+  const { stack, template } = platform();
+  const byBundle = EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(stack, 'ByBundle', {
+    template, majorVersion: '1', bundle: TemplateBundle.fromDirectory(FARGATE_ENV),
+  });
+  expect(() => byBundle.minorVersion).toThrow(/Platform\/ByBundle: minorVersion is not known at synth time: the version was imported without a minorVersion/);
+  expect(() => byBundle.templateVersionArn).toThrow(/Platform\/ByBundle: templateVersionArn is not known at synth time/);
+  const pinned = EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(stack, 'Pinned', { template, majorVersion: '1', minorVersion: '3' });
+  expect(pinned.templateVersionArn).toMatch(/environment-template\/fargate-env:1\.3$/);
+  expect(() => EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(stack, 'Bad', { template, majorVersion: '1', minorVersion: '01' }))
+    .toThrow(/Platform\/Bad: minorVersion "01" is not a minor version number/);
+});
