@@ -1,4 +1,4 @@
-import { App, CfnElement, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EnvironmentTemplate, Provisioning } from '../src';
 
@@ -6,7 +6,9 @@ function newStack(): Stack {
   return new Stack(new App(), 'Platform', { env: { account: '123456789012', region: 'us-east-1' } });
 }
 
-test('defines an AWS::Proton::EnvironmentTemplate with every property', () => {
+const TEMPLATE_TYPE = 'Custom::ProtonEnvironmentTemplate';
+
+test('defines a Custom::ProtonEnvironmentTemplate served by the stack\'s provider, with every property a string', () => {
   const stack = newStack();
   const key = new kms.Key(stack, 'Key');
   new EnvironmentTemplate(stack, 'Template', {
@@ -16,12 +18,17 @@ test('defines an AWS::Proton::EnvironmentTemplate with every property', () => {
     encryptionKey: key,
     provisioning: Provisioning.CUSTOMER_MANAGED,
   });
-  Template.fromStack(stack).hasResourceProperties('AWS::Proton::EnvironmentTemplate', {
-    Name: 'vpc-env',
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('AWS::Proton::EnvironmentTemplate', 0);
+  template.hasResourceProperties(TEMPLATE_TYPE, {
+    ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdkProtonProviderframeworkonEvent'), 'Arn'] },
+    TemplateName: 'vpc-env',
     DisplayName: 'VPC environment',
     Description: 'A VPC with public and private subnets',
     EncryptionKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
     Provisioning: 'CUSTOMER_MANAGED',
+    AdoptExisting: Match.absent(),
+    Tags: Match.absent(),
   });
 });
 
@@ -30,8 +37,38 @@ test('is deleted with the stack by default, retained on request', () => {
   new EnvironmentTemplate(stack, 'Deleted');
   new EnvironmentTemplate(stack, 'Retained', { removalPolicy: RemovalPolicy.RETAIN });
   const template = Template.fromStack(stack);
-  expect(Object.values(template.findResources('AWS::Proton::EnvironmentTemplate')).map(r => r.DeletionPolicy).sort())
+  expect(Object.values(template.findResources(TEMPLATE_TYPE)).map(r => r.DeletionPolicy).sort())
     .toEqual(['Delete', 'Retain']);
+});
+
+describe('adoptExisting', () => {
+  test('is sent to the handler and makes the template retained by default', () => {
+    const stack = newStack();
+    new EnvironmentTemplate(stack, 'Adopted', { environmentTemplateName: 'legacy-vpc', adoptExisting: true });
+    Template.fromStack(stack).hasResource(TEMPLATE_TYPE, {
+      Properties: Match.objectLike({ TemplateName: 'legacy-vpc', AdoptExisting: 'true' }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('an explicit removal policy wins over the adoption default', () => {
+    const stack = newStack();
+    new EnvironmentTemplate(stack, 'Adopted', { environmentTemplateName: 'legacy-vpc', adoptExisting: true, removalPolicy: RemovalPolicy.DESTROY });
+    Template.fromStack(stack).hasResource(TEMPLATE_TYPE, {
+      Properties: Match.objectLike({ AdoptExisting: 'true' }),
+      DeletionPolicy: 'Delete',
+    });
+  });
+
+  test('false sends nothing', () => {
+    const stack = newStack();
+    new EnvironmentTemplate(stack, 'Own', { environmentTemplateName: 'vpc-env', adoptExisting: false });
+    Template.fromStack(stack).hasResource(TEMPLATE_TYPE, {
+      Properties: Match.objectLike({ TemplateName: 'vpc-env', AdoptExisting: Match.absent() }),
+      DeletionPolicy: 'Delete',
+    });
+  });
 });
 
 test('generates a valid, unique name when none is given', () => {
@@ -43,23 +80,56 @@ test('generates a valid, unique name when none is given', () => {
     expect(name.length).toBeLessThanOrEqual(100);
   }
   expect(a.environmentTemplateName).not.toEqual(b.environmentTemplateName);
-  Template.fromStack(stack).hasResourceProperties('AWS::Proton::EnvironmentTemplate', { Name: b.environmentTemplateName });
+  Template.fromStack(stack).hasResourceProperties(TEMPLATE_TYPE, { TemplateName: b.environmentTemplateName });
 });
 
-test('exposes the name and the ARN', () => {
+test('exposes the name, and the ARN computed from it (no GetAtt, so other stacks need no export)', () => {
   const stack = newStack();
   const template = new EnvironmentTemplate(stack, 'Template', { environmentTemplateName: 'vpc-env' });
   expect(template.environmentTemplateName).toBe('vpc-env');
-  const logicalId = stack.getLogicalId(template.node.defaultChild as CfnElement);
-  expect(stack.resolve(template.environmentTemplateArn)).toEqual({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+  expect(stack.resolve(template.environmentTemplateArn)).toEqual({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:123456789012:environment-template/vpc-env']],
+  });
 });
 
-test('tags reach the template', () => {
+test('tags reach the template as a JSON list in Proton\'s field names', () => {
   const stack = newStack();
-  new EnvironmentTemplate(stack, 'Template');
+  const template = new EnvironmentTemplate(stack, 'Template');
   Tags.of(stack).add('team', 'platform');
-  Template.fromStack(stack).hasResourceProperties('AWS::Proton::EnvironmentTemplate', {
-    Tags: [{ Key: 'team', Value: 'platform' }],
+  template.tags.setTag('cost-center', '42');
+  const [resource] = Object.values(Template.fromStack(stack).findResources(TEMPLATE_TYPE));
+  expect(JSON.parse(resource.Properties.Tags)).toEqual([{ key: 'cost-center', value: '42' }, { key: 'team', value: 'platform' }]);
+});
+
+test('the same template name twice in one account and region is a synth error naming both constructs', () => {
+  const stack = newStack();
+  new EnvironmentTemplate(stack, 'First', { environmentTemplateName: 'vpc-env' });
+  const other = new Stack(stack.node.root as App, 'Other', { env: { account: '123456789012', region: 'us-east-1' } });
+  expect(() => new EnvironmentTemplate(other, 'Second', { environmentTemplateName: 'vpc-env' }))
+    .toThrow(/Other\/Second: environmentTemplateName "vpc-env" is already used by Platform\/First/);
+});
+
+test('the same name in another region is another template', () => {
+  const stack = newStack();
+  new EnvironmentTemplate(stack, 'First', { environmentTemplateName: 'vpc-env' });
+  const other = new Stack(stack.node.root as App, 'Other', { env: { account: '123456789012', region: 'eu-west-1' } });
+  expect(() => new EnvironmentTemplate(other, 'Second', { environmentTemplateName: 'vpc-env' })).not.toThrow();
+});
+
+test('the handler role may manage only this template', () => {
+  const stack = newStack();
+  new EnvironmentTemplate(stack, 'Template', { environmentTemplateName: 'vpc-env' });
+  const arn = (suffix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:123456789012:environment-template/vpc-env${suffix}`]] });
+  Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+    Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }],
+    PolicyDocument: {
+      Statement: [{
+        Effect: 'Allow',
+        Action: Match.arrayWith(['proton:CreateEnvironmentTemplate', 'proton:DeleteEnvironmentTemplate', 'proton:TagResource']),
+        // The template and its versions (`<name>:<major>.<minor>`).
+        Resource: [arn(''), arn(':*')],
+      }],
+    },
   });
 });
 

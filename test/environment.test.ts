@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { App, RemovalPolicy, Stack, Tags, aws_iam as iam } from 'aws-cdk-lib';
+import { App, CfnElement, RemovalPolicy, Stack, Stage, Tags, aws_iam as iam } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parse } from 'yaml';
 import {
@@ -34,6 +34,20 @@ export function writeEnvironmentBundle(inputType: object): string {
   return root;
 }
 
+const SERVICE_ROLE_ARN = 'arn:aws:iam::111122223333:role/proton-service';
+
+/** A provisioning mode (Proton provisions environments of these templates, which needs one): the Proton service role. */
+function provisioned(stack: Stack): Pick<EnvironmentProps, 'protonServiceRole'> {
+  const existing = stack.node.tryFindChild('ProtonServiceRole') as iam.IRole | undefined;
+  return { protonServiceRole: existing ?? iam.Role.fromRoleArn(stack, 'ProtonServiceRole', SERVICE_ROLE_ARN) };
+}
+
+/** The props, with the Proton service role when they give no provisioning mode of their own. */
+function withProvisioning(stack: Stack, props: EnvironmentProps): EnvironmentProps {
+  const modes = [props.protonServiceRole, props.codebuildRole, props.environmentAccountConnectionId, props.provisioningRepository];
+  return modes.some(mode => mode !== undefined) ? props : { ...provisioned(stack), ...props };
+}
+
 function setup(bundleDirectory = join(FARGATE_ENV, 'v1')) {
   const app = new App();
   const stack = new Stack(app, 'Platform', { env: { account: '111122223333', region: 'us-east-1' } });
@@ -44,7 +58,7 @@ function setup(bundleDirectory = join(FARGATE_ENV, 'v1')) {
 
 function environment(props: Partial<EnvironmentProps> = {}, bundleDirectory?: string) {
   const { stack, version } = setup(bundleDirectory);
-  const env = new Environment(stack, 'Prod', { templateVersion: version, ...props });
+  const env = new Environment(stack, 'Prod', withProvisioning(stack, { templateVersion: version, ...props }));
   return { stack, env, version };
 }
 
@@ -54,8 +68,8 @@ const resourceProperties = (stack: Stack) => {
 };
 
 describe('Environment', () => {
-  test('sends the sample spec with the schema defaults applied, and the template version', () => {
-    const { stack } = environment({
+  test('sends the sample spec with the schema defaults applied, and the template version by its bundle hash', () => {
+    const { stack, version } = environment({
       environmentName: 'fargate-env-prod',
       spec: { vpc_cidr: '10.1.0.0/16' },
       description: 'production',
@@ -65,9 +79,14 @@ describe('Environment', () => {
       EnvironmentName: 'fargate-env-prod',
       TemplateName: 'fargate-env',
       TemplateMajorVersion: '1',
-      TemplateMinorVersion: { 'Fn::GetAtt': [expect.stringMatching(/^FargateV1/), 'MinorVersion'] },
+      TemplateBundleHash: version.bundle!.contentHash,
       Description: 'production',
     });
+    // The minor is resolved by the handler at deploy time: nothing reads an attribute of the version resource.
+    expect(properties.TemplateMinorVersion).toBeUndefined();
+    const versionId = stack.getLogicalId(version.node.findAll().find(CfnElement.isCfnElement) as CfnElement);
+    expect(JSON.stringify(properties)).not.toContain(versionId);
+    expect(properties.AdoptExisting).toBeUndefined();
     expect(JSON.parse(properties.Spec)).toEqual({
       ...sampleInputs(join(FARGATE_ENV, 'spec/spec.yaml')),
       vpc_cidr: '10.1.0.0/16',
@@ -89,8 +108,8 @@ describe('Environment', () => {
   test('generates a valid, unique name when none is given', () => {
     const { stack } = setup();
     const version = stack.node.findChild('FargateV1') as EnvironmentTemplateVersion;
-    new Environment(stack, 'Beta', { templateVersion: version });
-    new Environment(stack, 'Gamma', { templateVersion: version });
+    new Environment(stack, 'Beta', { ...provisioned(stack), templateVersion: version });
+    new Environment(stack, 'Gamma', { ...provisioned(stack), templateVersion: version });
     const names = Object.values(Template.fromStack(stack).findResources('Custom::ProtonEnvironment')).map(r => r.Properties.EnvironmentName);
     expect(new Set(names).size).toBe(2);
     for (const name of names) expect(name).toMatch(/^[0-9A-Za-z]+[0-9A-Za-z_-]*$/);
@@ -139,7 +158,7 @@ describe('Environment', () => {
     const { stack } = setup();
     const version = stack.node.findChild('FargateV1') as EnvironmentTemplateVersion;
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('proton.amazonaws.com') });
-    new Environment(stack, 'Prod', { templateVersion: version, spec: { vpc_cidr: role.roleArn } });
+    new Environment(stack, 'Prod', { ...provisioned(stack), templateVersion: version, spec: { vpc_cidr: role.roleArn } });
     const spec = resourceProperties(stack).Spec;
     expect(spec).toEqual({ 'Fn::Join': ['', expect.arrayContaining([{ 'Fn::GetAtt': [expect.stringMatching(/^Role/), 'Arn'] }])] });
   });
@@ -156,16 +175,18 @@ describe('Environment', () => {
     });
     const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
       .flatMap(p => p.Properties.PolicyDocument.Statement);
-    expect(statements).toContainEqual(expect.objectContaining({
-      Action: 'iam:PassRole', Resource: 'arn:aws:iam::111122223333:role/proton-service',
-    }));
-    expect(statements).toContainEqual(expect.objectContaining({
-      Action: 'iam:PassRole', Resource: 'arn:aws:iam::111122223333:role/proton-components',
-    }));
+    // One PassRole statement for every role, and only to Proton.
+    const passRole = statements.filter(s => s.Action === 'iam:PassRole');
+    expect(passRole).toEqual([{
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: ['arn:aws:iam::111122223333:role/proton-service', 'arn:aws:iam::111122223333:role/proton-components'],
+      Condition: { StringEquals: { 'iam:PassedToService': 'proton.amazonaws.com' } },
+    }]);
     const environmentStatement = statements.find(s => Array.isArray(s.Action) && s.Action.includes('proton:CreateEnvironment'));
-    expect(environmentStatement.Resource).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:environment/prod']],
-    });
+    const arn = (suffix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:111122223333:environment/prod${suffix}`]] });
+    // An environment has no sub-resources: its ARN alone.
+    expect([environmentStatement.Resource].flat()).toEqual([arn('')]);
     expect(environmentStatement.Action).not.toContain('proton:*');
   });
 
@@ -181,11 +202,56 @@ describe('Environment', () => {
     Template.fromStack(stack).hasResource('Custom::ProtonEnvironment', { DeletionPolicy: 'Retain' });
   });
 
+  test('is deleted with the stack by default; an adopted environment is retained by default', () => {
+    const { stack, version } = setup();
+    new Environment(stack, 'Own', { ...provisioned(stack), environmentName: 'own', templateVersion: version });
+    new Environment(stack, 'Adopted', { ...provisioned(stack), environmentName: 'legacy', templateVersion: version, adoptExisting: true });
+    new Environment(stack, 'AdoptedDeleted', {
+      ...provisioned(stack),
+      environmentName: 'legacy2',
+      templateVersion: version,
+      adoptExisting: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const byName = Object.fromEntries(Object.values(Template.fromStack(stack).findResources('Custom::ProtonEnvironment'))
+      .map(r => [r.Properties.EnvironmentName, { adopt: r.Properties.AdoptExisting, deletion: r.DeletionPolicy }]));
+    expect(byName).toEqual({
+      own: { adopt: undefined, deletion: 'Delete' },
+      legacy: { adopt: 'true', deletion: 'Retain' },
+      legacy2: { adopt: 'true', deletion: 'Delete' },
+    });
+  });
+
+  test('deploys after the version it runs on, in the same stack', () => {
+    const { stack, version } = environment();
+    const [resource] = Object.values(Template.fromStack(stack).findResources('Custom::ProtonEnvironment'));
+    const versionId = stack.getLogicalId(version.node.findAll().find(CfnElement.isCfnElement) as CfnElement);
+    expect(resource.DependsOn).toContain(versionId);
+  });
+
+  test('the same environment name twice in one app is a synth error naming both constructs', () => {
+    const { stack, version } = setup();
+    new Environment(stack, 'Prod', { ...provisioned(stack), environmentName: 'prod', templateVersion: version });
+    const team = new Stack(stack.node.root as App, 'Team', { env: { account: '111122223333', region: 'us-east-1' } });
+    expect(() => new Environment(team, 'AlsoProd', { ...provisioned(team), environmentName: 'prod', templateVersion: version }))
+      .toThrow(/Team\/AlsoProd: environmentName "prod" is already used by Platform\/Prod/);
+  });
+
+  test('the same environment name in another account is another environment', () => {
+    const { stack, version } = setup();
+    new Environment(stack, 'Prod', { ...provisioned(stack), environmentName: 'prod', templateVersion: version });
+    const other = new Stack(stack.node.root as App, 'Other', { env: { account: '444455556666', region: 'us-east-1' } });
+    const imported = EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(other, 'V', {
+      template: EnvironmentTemplate.fromEnvironmentTemplateName(other, 'T', 'fargate-env'), majorVersion: '1',
+    });
+    expect(() => new Environment(other, 'Prod', { ...provisioned(other), environmentName: 'prod', templateVersion: imported })).not.toThrow();
+  });
+
   test('one provider serves every environment of the stack', () => {
     const { stack } = setup();
     const version = stack.node.findChild('FargateV1') as EnvironmentTemplateVersion;
-    new Environment(stack, 'A', { templateVersion: version });
-    new Environment(stack, 'B', { templateVersion: version });
+    new Environment(stack, 'A', { ...provisioned(stack), templateVersion: version });
+    new Environment(stack, 'B', { ...provisioned(stack), templateVersion: version });
     const tokens = Object.values(Template.fromStack(stack).findResources('Custom::ProtonEnvironment')).map(r => JSON.stringify(r.Properties.ServiceToken));
     expect(new Set(tokens).size).toBe(1);
   });
@@ -196,7 +262,7 @@ describe('Environment', () => {
     const version: IEnvironmentTemplateVersion = EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(stack, 'V', {
       template, majorVersion: '1', minorVersion: '2',
     });
-    new Environment(stack, 'Prod', { templateVersion: version, spec: { anything: 'goes' } });
+    new Environment(stack, 'Prod', { ...provisioned(stack), templateVersion: version, spec: { anything: 'goes' } });
     expect(resourceProperties(stack)).toMatchObject({ TemplateMinorVersion: '2', Spec: '{"anything":"goes"}' });
   });
 
@@ -220,6 +286,95 @@ describe('Environment', () => {
     });
     expect(JSON.parse(resourceProperties(stack).Spec)).toEqual({ VpcId: 'vpc-1234' });
     expect(() => new Environment(stack, 'Missing', { templateVersion: version })).toThrow(/S\/Missing: spec .*\n.*input "VpcId" is required/);
+  });
+});
+
+describe('Environment on a version of another stack', () => {
+  function platformAndTeam() {
+    const app = new App();
+    const env = { account: '111122223333', region: 'us-east-1' };
+    const platform = new Stack(app, 'Platform', { env });
+    const template = new EnvironmentTemplate(platform, 'FargateTemplate', { environmentTemplateName: 'fargate-env' });
+    const bundle = TemplateBundle.fromDirectory(join(FARGATE_ENV, 'v1'));
+    const version = new EnvironmentTemplateVersion(platform, 'FargateV1', { template, bundle });
+    const team = new Stack(app, 'Team', { env });
+    const environmentConstruct = new Environment(team, 'Prod', { ...provisioned(team), environmentName: 'prod', templateVersion: version });
+    return { app, platform, team, version, bundle, environmentConstruct };
+  }
+
+  test('carries the bundle hash, not an import of the minor: an upgrade changes no export', () => {
+    const { team, bundle } = platformAndTeam();
+    const teamTemplate = Template.fromStack(team);
+    expect(JSON.stringify(teamTemplate.toJSON())).not.toContain('Fn::ImportValue');
+    expect(resourceProperties(team)).toMatchObject({
+      TemplateName: 'fargate-env', TemplateMajorVersion: '1', TemplateBundleHash: bundle.contentHash,
+    });
+  });
+
+  test('the team stack depends on the platform stack, and the platform stack exports nothing for it', () => {
+    const { app, platform, team } = platformAndTeam();
+    // CDK turns the construct dependency across stacks into a stack dependency when it prepares the app for synthesis.
+    app.synth();
+    expect(team.dependencies).toContain(platform);
+    expect(platform.dependencies).not.toContain(team);
+    expect(Template.fromStack(platform).toJSON().Outputs ?? {}).toEqual({});
+  });
+
+  test('across stages there is no dependency (CDK forbids it): the pipeline orders the stages', () => {
+    const app = new App();
+    const env = { account: '111122223333', region: 'us-east-1' };
+    const platformStage = new Stage(app, 'PlatformStage', { env });
+    const platform = new Stack(platformStage, 'Platform');
+    const template = new EnvironmentTemplate(platform, 'FargateTemplate', { environmentTemplateName: 'fargate-env' });
+    const version = new EnvironmentTemplateVersion(platform, 'FargateV1', { template, bundle: TemplateBundle.fromDirectory(join(FARGATE_ENV, 'v1')) });
+    const teamStage = new Stage(app, 'TeamStage', { env });
+    const team = new Stack(teamStage, 'Team');
+    new Environment(team, 'Prod', { ...provisioned(team), environmentName: 'prod', templateVersion: version });
+    expect(() => app.synth()).not.toThrow();
+    expect(team.dependencies).toEqual([]);
+    expect(resourceProperties(team).TemplateBundleHash).toBe(version.bundle!.contentHash);
+  });
+});
+
+describe('Environment on an imported template version', () => {
+  function importedVersion(attrs: { minorVersion?: string; bundle?: TemplateBundle }) {
+    const stack = new Stack(new App(), 'Team', { env: { account: '111122223333', region: 'us-east-1' } });
+    const template = EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'T', 'fargate-env');
+    const version = EnvironmentTemplateVersion.fromEnvironmentTemplateVersionAttributes(stack, 'V', { template, majorVersion: '1', ...attrs });
+    new Environment(stack, 'Prod', { ...provisioned(stack), templateVersion: version });
+    return { stack, version, properties: resourceProperties(stack) };
+  }
+  const fargateBundle = () => TemplateBundle.fromDirectory(join(FARGATE_ENV, 'v1'));
+
+  test('with only a bundle: the version registered from it, found by its hash', () => {
+    const b = fargateBundle();
+    const { properties, version } = importedVersion({ bundle: b });
+    expect(properties.TemplateMajorVersion).toBe('1');
+    expect(properties.TemplateBundleHash).toBe(b.contentHash);
+    expect(properties.TemplateMinorVersion).toBeUndefined();
+    // Known at deploy time only: reading it at synth is an error that says so, not a silent undefined.
+    expect(() => version.minorVersion).toThrow(/Team\/V: minorVersion is not known at synth time: the version was imported without a minorVersion/);
+    expect(() => version.templateVersionArn).toThrow(/Team\/V: templateVersionArn is not known at synth time/);
+  });
+
+  test('with a minor: pinned to it, even when the bundle is given for validation', () => {
+    const { properties, stack, version } = importedVersion({ minorVersion: '3', bundle: fargateBundle() });
+    expect(properties.TemplateMinorVersion).toBe('3');
+    expect(properties.TemplateBundleHash).toBeUndefined();
+    expect(stack.resolve(version.templateVersionArn)).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:environment-template/fargate-env:1.3']],
+    });
+  });
+
+  test('with neither: the major\'s recommended minor, resolved at deploy time', () => {
+    const { properties } = importedVersion({});
+    expect(properties.TemplateMajorVersion).toBe('1');
+    expect(properties.TemplateMinorVersion).toBeUndefined();
+    expect(properties.TemplateBundleHash).toBeUndefined();
+  });
+
+  test('a minor that is not a number is refused', () => {
+    expect(() => importedVersion({ minorVersion: 'latest' })).toThrow(/Team\/V: minorVersion "latest" is not a minor version number/);
   });
 });
 

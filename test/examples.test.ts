@@ -28,17 +28,20 @@ describe('platform app', () => {
   test('declares two environment templates, a service template with a pipeline and one without, two environments, two services', () => {
     const { platform, services } = synth('1');
     expect(countByType(platform)).toEqual({
-      'AWS::Proton::EnvironmentTemplate': 2,
-      'AWS::Proton::ServiceTemplate': 2,
+      'Custom::ProtonEnvironmentTemplate': 2,
+      'Custom::ProtonServiceTemplate': 2,
       'Custom::ProtonEnvironmentTemplateVersion': 2,
       'Custom::ProtonServiceTemplateVersion': 2,
       'Custom::ProtonAccountSettings': 1,
       'Custom::ProtonEnvironment': 2,
+      // One per stack with environments or services: collects the versions they left once nothing can roll back.
+      'Custom::ProtonSupersededVersions': 1,
     });
-    expect(countByType(services)).toEqual({ 'Custom::ProtonService': 2 });
-    platform.hasResourceProperties('AWS::Proton::ServiceTemplate', { Name: 'load-balanced-fargate-svc', PipelineProvisioning: 'CUSTOMER_MANAGED' });
-    platform.hasResourceProperties('AWS::Proton::EnvironmentTemplate', {
-      Name: 'fargate-env', Tags: [{ Key: 'cost-center', Value: 'platform-engineering' }, { Key: 'managed-by', Value: 'cdk-proton' }],
+    expect(countByType(services)).toEqual({ 'Custom::ProtonService': 2, 'Custom::ProtonSupersededVersions': 1 });
+    platform.hasResourceProperties('Custom::ProtonServiceTemplate', { TemplateName: 'load-balanced-fargate-svc', Provisioning: 'CUSTOMER_MANAGED' });
+    platform.hasResourceProperties('Custom::ProtonEnvironmentTemplate', {
+      TemplateName: 'fargate-env',
+      Tags: JSON.stringify([{ key: 'cost-center', value: 'platform-engineering' }, { key: 'managed-by', value: 'cdk-proton' }]),
     });
   });
 
@@ -46,7 +49,10 @@ describe('platform app', () => {
     const before = synth('1').platform.toJSON().Resources;
     const after = synth('2').platform.toJSON().Resources;
     const changed = Object.keys(before).filter((id) => JSON.stringify(before[id]) !== JSON.stringify(after[id]));
-    expect(changed.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['CdkProtonProviderRoleDefaultPolicy', 'FargateEnvVersion', 'Production', 'Staging']);
+    // The new bundle: its version, the environments on it (new hash and spec), the bundle object the role may read, and the
+    // stack's superseded-version collector (its Generation follows the versions the stack runs on).
+    expect(changed.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort())
+      .toEqual(['CdkProtonProviderPolicy', 'CdkProtonSupersededVersions', 'FargateEnvVersion', 'Production', 'Staging']);
     const staging = changed.find((id) => id.startsWith('Staging'))!;
     expect(JSON.parse(after[staging].Properties.Spec)).toMatchObject({ container_insights: 'enabled' });
   });

@@ -22,6 +22,8 @@ const ALLOWED: RegExp[] = [
   /^(package\.json|README\.md|LICENSE|API\.md|\.jsii)$/,
   /^lib\/.+\.(js|d\.ts)$/,
   /^assets\/lambda\/proton\.lambda\/index\.js$/,
+  // Documentation the README links to (docs/validation.md lists every validation rule).
+  /^docs\/[\w.-]+\.md$/,
   // The example app's template bundles (AWS samples, MIT-0), read by the compiled demo app in lib/local/demo/.
   /^examples\/templates\/(LICENSE|README\.md|[\w.-]+\/(schema|infrastructure|instance_infrastructure|pipeline_infrastructure)\/[\w.-]+\.yaml)$/,
   new RegExp(`^node_modules/(${BUNDLED_PACKAGES.join('|')})/`),

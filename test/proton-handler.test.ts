@@ -10,7 +10,10 @@ test('memory, VPC, subnets, security groups and log retention reach both handler
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
   const securityGroup = new ec2.SecurityGroup(stack, 'Sg', { vpc });
   ProtonHandler.configure(stack, {
-    memorySize: 512, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [securityGroup],
+    memorySize: 512,
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    securityGroups: [securityGroup],
     logRetention: logs.RetentionDays.ONE_MONTH,
   });
   new EnvironmentTemplate(stack, 'T', { environmentTemplateName: 't' });

@@ -10,7 +10,8 @@ function stackWithVersions(app: App, id: string, count: number): Stack {
   const stack = new Stack(app, id);
   const template = new EnvironmentTemplate(stack, 'Template');
   for (let i = 0; i < count; i++) {
-    new EnvironmentTemplateVersion(stack, `Version${i}`, { template, bundle: BUNDLE });
+    // One bundle per major: the same bundle twice in one major would be one Proton version.
+    new EnvironmentTemplateVersion(stack, `Version${i}`, { template, bundle: BUNDLE, majorVersion: String(i + 1) });
   }
   return stack;
 }
@@ -26,23 +27,29 @@ test('one provider per stack, however many resources it serves', () => {
   }
 });
 
-test('the two handler functions share one role and differ only by their phase', () => {
+test('the two handler functions share one role; onEvent may retry for 5 minutes, isComplete polls within 2', () => {
   const template = Template.fromStack(stackWithVersions(new App(), 'Stack', 1));
   const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: HANDLER }));
-  expect(functions.map(f => f.Properties.Environment.Variables.PROTON_HANDLER_PHASE).sort()).toEqual(['isComplete', 'onEvent']);
+  const byPhase = Object.fromEntries(functions.map(f => [f.Properties.Environment.Variables.PROTON_HANDLER_PHASE, f.Properties]));
+  expect(Object.keys(byPhase).sort()).toEqual(['isComplete', 'onEvent']);
   expect(new Set(functions.map(f => JSON.stringify(f.Properties.Role))).size).toBe(1);
-  expect(functions.map(f => f.Properties.Timeout)).toEqual([300, 300]);
+  expect(byPhase.onEvent.Timeout).toBe(300);
+  expect(byPhase.isComplete.Timeout).toBe(120);
+  // The budget isComplete polls within; the functions' environments differ only by the phase.
+  for (const phase of ['onEvent', 'isComplete']) {
+    expect(byPhase[phase].Environment.Variables.PROTON_POLL_BUDGET_MS).toBe('50000');
+  }
   template.hasResourceProperties('AWS::IAM::Role', {
     ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }],
   });
 });
 
-test('the framework polls isComplete every 10 seconds for 50 minutes', () => {
+test('the framework calls isComplete every 10 seconds, 50 times (its total timeout is 500 s)', () => {
   const template = Template.fromStack(stackWithVersions(new App(), 'Stack', 1));
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const definition = JSON.stringify(machine.Properties.DefinitionString);
   expect(definition).toContain('\\"IntervalSeconds\\":10');
-  expect(definition).toContain('\\"MaxAttempts\\":300');
+  expect(definition).toContain('\\"MaxAttempts\\":50');
 });
 
 test('every custom resource waits at most CloudFormation\'s 1 hour', () => {
@@ -51,9 +58,14 @@ test('every custom resource waits at most CloudFormation\'s 1 hour', () => {
 });
 
 test('the framework times out before CloudFormation does', () => {
-  const handlerBudget = ProtonProvider.TOTAL_TIMEOUT.plus(ProtonProvider.FUNCTION_TIMEOUT);
-  expect(handlerBudget.toSeconds()).toBeLessThan(ProtonProvider.SERVICE_TIMEOUT.toSeconds());
+  // Each isComplete attempt polls for up to POLL_BUDGET, then the framework waits QUERY_INTERVAL.
+  const attempts = ProtonProvider.TOTAL_TIMEOUT.toSeconds() / ProtonProvider.QUERY_INTERVAL.toSeconds();
+  const longestWait = ProtonProvider.ON_EVENT_TIMEOUT.toSeconds()
+    + attempts * (ProtonProvider.POLL_BUDGET.toSeconds() + ProtonProvider.QUERY_INTERVAL.toSeconds());
+  expect(longestWait).toBeLessThan(ProtonProvider.SERVICE_TIMEOUT.toSeconds());
   expect(ProtonProvider.SERVICE_TIMEOUT.toSeconds()).toBeLessThanOrEqual(Duration.hours(1).toSeconds());
+  // The isComplete function outlives its poll budget, so it answers "not yet" rather than being killed.
+  expect(ProtonProvider.IS_COMPLETE_TIMEOUT.toSeconds()).toBeGreaterThan(ProtonProvider.POLL_BUDGET.toSeconds());
 });
 
 test('grantBundleRead allows reading one object', () => {
@@ -68,5 +80,53 @@ test('grantBundleRead allows reading one object', () => {
       }],
     },
     Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }],
+  });
+});
+
+/** The policy document as IAM stores it: CloudFormation's Fn::Join of the partition resolved, no whitespace. */
+function resolvedDocument(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(resolvedDocument);
+  if (value && typeof value === 'object') {
+    const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (join) return join[1].map(part => (typeof part === 'string' ? part : 'aws')).join(join[0]);
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolvedDocument(item)]));
+  }
+  return value;
+}
+
+describe('the provider role\'s Proton policy', () => {
+  const SERVICE_ACTIONS = ['proton:CreateService', 'proton:GetService', 'proton:UpdateService', 'proton:DeleteService', 'proton:ListTagsForResource'];
+  const policySize = (stack: Stack) => {
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }] },
+    }));
+    return JSON.stringify(resolvedDocument(policy.Properties.PolicyDocument)).length;
+  };
+
+  test('a family past 20 names takes one ARN pattern, so its size no longer grows with the resource count', () => {
+    const sizes = [21, 200].map(count => {
+      const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+      for (let i = 0; i < count; i++) ProtonProvider.of(stack).grantOn('service', `service-${i}`, SERVICE_ACTIONS);
+      return policySize(stack);
+    });
+    expect(sizes[1]).toBe(sizes[0]);
+  });
+
+  // BUG (reported to the lead): provider.ts lists up to 20 names per family independently, so four families at 20
+  // names each (plus PassRole roles and bundle objects) exceed IAM's 10,240-byte limit on a role's inline policies:
+  // the stack fails to deploy. test.failing passes while the bug exists; once fixed it fails: make it a plain test then.
+  test.failing('the most the policy lists by name (20 of each family, long names) stays within IAM\'s 10,240 bytes', () => {
+    const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'us-east-1' } });
+    const provider = ProtonProvider.of(stack);
+    const name = (kind: string, i: number) => `${kind}-${'x'.repeat(60)}-${i}`;
+    for (let i = 0; i < 20; i++) {
+      provider.grantOn('service', name('service', i), SERVICE_ACTIONS);
+      provider.grantOn('environment', name('environment', i), ['proton:GetEnvironment']);
+      provider.grantOn('environment-template', name('env-template', i), ['proton:GetEnvironmentTemplate']);
+      provider.grantOn('service-template', name('svc-template', i), ['proton:GetServiceTemplate']);
+    }
+    expect(policySize(stack)).toBeLessThanOrEqual(10_240);
   });
 });

@@ -1,4 +1,4 @@
-import { App, CfnElement, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Tags, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Provisioning, ServiceTemplate } from '../src';
 
@@ -6,7 +6,11 @@ function newStack(): Stack {
   return new Stack(new App(), 'Platform', { env: { account: '123456789012', region: 'us-east-1' } });
 }
 
-test('defines an AWS::Proton::ServiceTemplate with every property', () => {
+const TEMPLATE_TYPE = 'Custom::ProtonServiceTemplate';
+const templateArn = (suffix = '') =>
+  ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:123456789012:service-template/web-service${suffix}`]] });
+
+test('defines a Custom::ProtonServiceTemplate with every property; the ARN is computed from the name', () => {
   const stack = newStack();
   const key = new kms.Key(stack, 'Key');
   const template = new ServiceTemplate(stack, 'Template', {
@@ -16,24 +20,43 @@ test('defines an AWS::Proton::ServiceTemplate with every property', () => {
     encryptionKey: key,
     pipelineProvisioning: Provisioning.CUSTOMER_MANAGED,
   });
-  Template.fromStack(stack).hasResourceProperties('AWS::Proton::ServiceTemplate', {
-    Name: 'web-service',
+  const assertions = Template.fromStack(stack);
+  assertions.resourceCountIs('AWS::Proton::ServiceTemplate', 0);
+  assertions.hasResourceProperties(TEMPLATE_TYPE, {
+    ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CdkProtonProviderframeworkonEvent'), 'Arn'] },
+    TemplateName: 'web-service',
     DisplayName: 'Web service',
     Description: 'A load-balanced Fargate service',
     EncryptionKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
-    PipelineProvisioning: 'CUSTOMER_MANAGED',
+    Provisioning: 'CUSTOMER_MANAGED',
+    AdoptExisting: Match.absent(),
   });
   expect(template.serviceTemplateName).toBe('web-service');
   expect(template.pipelineProvisioning).toBe(Provisioning.CUSTOMER_MANAGED);
-  expect(stack.resolve(template.serviceTemplateArn)).toEqual({ 'Fn::GetAtt': [stack.getLogicalId(template.node.defaultChild as CfnElement), 'Arn'] });
+  expect(stack.resolve(template.serviceTemplateArn)).toEqual(templateArn());
 });
 
 test('is deleted with the stack by default, retained on request', () => {
   const stack = newStack();
   new ServiceTemplate(stack, 'Deleted');
   new ServiceTemplate(stack, 'Retained', { removalPolicy: RemovalPolicy.RETAIN });
-  expect(Object.values(Template.fromStack(stack).findResources('AWS::Proton::ServiceTemplate')).map(r => r.DeletionPolicy).sort())
+  expect(Object.values(Template.fromStack(stack).findResources(TEMPLATE_TYPE)).map(r => r.DeletionPolicy).sort())
     .toEqual(['Delete', 'Retain']);
+});
+
+test('an adopted template is retained by default, and the handler is told to adopt', () => {
+  const stack = newStack();
+  new ServiceTemplate(stack, 'Adopted', { serviceTemplateName: 'web-service', adoptExisting: true });
+  new ServiceTemplate(stack, 'AdoptedDeleted', { serviceTemplateName: 'other', adoptExisting: true, removalPolicy: RemovalPolicy.DESTROY });
+  const assertions = Template.fromStack(stack);
+  assertions.hasResource(TEMPLATE_TYPE, {
+    Properties: Match.objectLike({ TemplateName: 'web-service', AdoptExisting: 'true' }),
+    DeletionPolicy: 'Retain',
+  });
+  assertions.hasResource(TEMPLATE_TYPE, {
+    Properties: Match.objectLike({ TemplateName: 'other', AdoptExisting: 'true' }),
+    DeletionPolicy: 'Delete',
+  });
 });
 
 test('generates a valid name when none is given, and takes tags', () => {
@@ -41,9 +64,16 @@ test('generates a valid name when none is given, and takes tags', () => {
   const template = new ServiceTemplate(stack, 'Web');
   Tags.of(template).add('team', 'web');
   expect(template.serviceTemplateName).toMatch(/^[0-9A-Za-z]+[0-9A-Za-z_-]{0,99}$/);
-  Template.fromStack(stack).hasResourceProperties('AWS::Proton::ServiceTemplate', {
-    Name: template.serviceTemplateName, Tags: [{ Key: 'team', Value: 'web' }],
+  Template.fromStack(stack).hasResourceProperties(TEMPLATE_TYPE, {
+    TemplateName: template.serviceTemplateName, Tags: JSON.stringify([{ key: 'team', value: 'web' }]),
   });
+});
+
+test('the same service template name twice in one app (same account and region) is a synth error', () => {
+  const stack = newStack();
+  new ServiceTemplate(stack, 'First', { serviceTemplateName: 'web-service' });
+  expect(() => new ServiceTemplate(stack, 'Second', { serviceTemplateName: 'web-service' }))
+    .toThrow(/Platform\/Second: serviceTemplateName "web-service" is already used by Platform\/First/);
 });
 
 describe('validation', () => {
@@ -80,13 +110,15 @@ test('grantRead allows reading the template and its versions', () => {
   const template = new ServiceTemplate(stack, 'Template', { serviceTemplateName: 'web' });
   const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
   template.grantRead(role);
-  const arn = { 'Fn::GetAtt': [stack.getLogicalId(template.node.defaultChild as CfnElement), 'Arn'] };
+  const arn = (suffix: string) =>
+    ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:123456789012:service-template/web${suffix}`]] });
   Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+    Roles: [{ Ref: Match.stringLikeRegexp('^Reader') }],
     PolicyDocument: {
       Statement: [{
         Effect: 'Allow',
         Action: ['proton:GetServiceTemplate', 'proton:ListServiceTemplateVersions', 'proton:GetServiceTemplateVersion'],
-        Resource: [arn, { 'Fn::Join': ['', [arn, ':*']] }],
+        Resource: [arn(''), arn(':*')],
       }],
     },
   });

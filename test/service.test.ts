@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
-import { App, Stack, Tags, aws_iam as iam } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { App, CfnElement, Stack, Tags, aws_iam as iam } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { IConstruct } from 'constructs';
 import { parse } from 'yaml';
 import {
   AccountSettings, Environment, EnvironmentTemplate, EnvironmentTemplateVersion, Provisioning, Service, ServiceProps, ServiceTemplate,
@@ -11,6 +12,10 @@ import {
 
 const SAMPLES = join(__dirname, 'fixtures/proton-samples');
 const LB_FARGATE = join(SAMPLES, 'service-templates/load-balanced-fargate-svc');
+/** Environments of these templates are provisioned by Proton, with this role. */
+const SERVICE_ROLE_ARN = 'arn:aws:iam::111122223333:role/proton-service';
+const serviceRole = (stack: Stack): iam.IRole =>
+  (stack.node.tryFindChild('ProtonServiceRole') as iam.IRole | undefined) ?? iam.Role.fromRoleArn(stack, 'ProtonServiceRole', SERVICE_ROLE_ARN);
 const REPOSITORY = { connectionArn: 'arn:aws:codestar-connections:us-east-1:111122223333:connection/abc', repositoryId: 'acme/web', branchName: 'main' };
 
 function sample(file: string): any {
@@ -48,7 +53,7 @@ function setup(options: { serviceBundle?: string; pipelineProvisioning?: Provisi
   const envVersion = new EnvironmentTemplateVersion(stack, 'FargateEnvV1', {
     template: envTemplate, bundle: TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates/fargate-env/v1')),
   });
-  const env = new Environment(stack, 'Prod', { environmentName: 'fargate-env-prod', templateVersion: envVersion });
+  const env = new Environment(stack, 'Prod', { environmentName: 'fargate-env-prod', templateVersion: envVersion, protonServiceRole: serviceRole(stack) });
   const template = new ServiceTemplate(stack, 'SvcTemplate', { serviceTemplateName: 'lb-fargate', pipelineProvisioning: options.pipelineProvisioning });
   const version = new ServiceTemplateVersion(stack, 'SvcV1', {
     template,
@@ -69,6 +74,10 @@ function service(props: Partial<ServiceProps> = {}, options: Parameters<typeof s
   });
   return { ...context, svc };
 }
+
+/** The logical id of the CloudFormation resource a construct defines. */
+const logicalIdOf = (stack: Stack, construct: IConstruct) =>
+  stack.getLogicalId(construct.node.findAll().find(CfnElement.isCfnElement) as CfnElement);
 
 const resourceProperties = (stack: Stack) => {
   const resources = Template.fromStack(stack).findResources('Custom::ProtonService');
@@ -94,12 +103,16 @@ describe('Service', () => {
       ServiceName: 'lb-fargate-svc',
       TemplateName: 'lb-fargate',
       TemplateMajorVersion: '1',
-      TemplateMinorVersion: { 'Fn::GetAtt': [expect.stringMatching(/^SvcV1/), 'MinorVersion'] },
+      TemplateBundleHash: version.bundle!.contentHash,
       RepositoryConnectionArn: REPOSITORY.connectionArn,
       RepositoryId: 'acme/web',
       BranchName: 'main',
       Description: 'web front end',
     });
+    // The minor is resolved at deploy time: no attribute of the version resource is read.
+    expect(properties.TemplateMinorVersion).toBeUndefined();
+    expect(JSON.stringify(properties)).not.toContain(logicalIdOf(stack, version));
+    expect(Object.values(Template.fromStack(stack).findResources('Custom::ProtonService'))[0].DependsOn).toContain(logicalIdOf(stack, version));
     expect(JSON.parse(properties.PipelineSpec)).toEqual(spec.pipeline);
     // The environment's name is its reference, so CloudFormation deploys the environment first.
     const instances = properties.Instances;
@@ -127,7 +140,9 @@ describe('Service', () => {
     const envVersion = new EnvironmentTemplateVersion(stack, 'LambdaEnvV1', {
       template: envTemplate, bundle: TemplateBundle.fromDirectory(join(SAMPLES, 'lambda-multi-svc/lambda-env/v1')),
     });
-    const env = new Environment(stack, 'Beta', { environmentName: 'multi-svc-beta', templateVersion: envVersion, spec: { ttl_attribute: 'ttl' } });
+    const env = new Environment(stack, 'Beta', {
+      environmentName: 'multi-svc-beta', templateVersion: envVersion, spec: { ttl_attribute: 'ttl' }, protonServiceRole: serviceRole(stack),
+    });
     const version = new ServiceTemplateVersion(stack, 'CrudV1', {
       template: new ServiceTemplate(stack, 'Crud'),
       bundle: TemplateBundle.fromDirectory(join(SAMPLES, 'lambda-multi-svc/service-crud/v1')),
@@ -225,7 +240,9 @@ describe('Service', () => {
     const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(p => p.Properties.PolicyDocument.Statement);
     const serviceStatement = statements.find(s => Array.isArray(s.Action) && s.Action.includes('proton:CreateService'));
     const arn = (suffix: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:111122223333:service/web${suffix}`]] });
-    expect(serviceStatement.Resource).toEqual([arn(''), arn('/pipeline'), arn('/service-instance/*')]);
+    // The service, and its instances and pipeline below it.
+    expect(serviceStatement.Resource).toEqual([arn(''), arn('/*')]);
+    expect(serviceStatement.Action).toEqual(expect.arrayContaining(['proton:CreateServiceInstance', 'proton:UpdateServicePipeline']));
     expect(statements).toContainEqual(expect.objectContaining({
       Action: ['codestar-connections:PassConnection', 'codeconnections:PassConnection'], Resource: REPOSITORY.connectionArn,
     }));
@@ -242,6 +259,80 @@ describe('Service', () => {
     });
     new Service(stack, 'Svc', { templateVersion: version, instances: [{ instanceName: 'a', environment: env, spec: { free: 'form' } }] });
     expect(JSON.parse(resourceProperties(stack).Instances)).toEqual([{ name: 'a', environment: 'shared', spec: { free: 'form' } }]);
+    expect(resourceProperties(stack)).toMatchObject({ TemplateMajorVersion: '2', TemplateMinorVersion: '0' });
+    expect(resourceProperties(stack).TemplateBundleHash).toBeUndefined();
+  });
+
+  test('on a version of another stack: the bundle hash, no export, and a stack dependency', () => {
+    const app = new App();
+    const envProps = { env: { account: '111122223333', region: 'us-east-1' } };
+    const platform = new Stack(app, 'Platform', envProps);
+    const envTemplate = new EnvironmentTemplate(platform, 'FargateEnvTemplate', { environmentTemplateName: 'fargate-env' });
+    const envVersion = new EnvironmentTemplateVersion(platform, 'FargateEnvV1', {
+      template: envTemplate, bundle: TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates/fargate-env/v1')),
+    });
+    const prod = new Environment(platform, 'Prod', { environmentName: 'prod', templateVersion: envVersion, protonServiceRole: serviceRole(platform) });
+    const version = new ServiceTemplateVersion(platform, 'SvcV1', {
+      template: new ServiceTemplate(platform, 'SvcTemplate', { serviceTemplateName: 'lb-fargate' }),
+      bundle: TemplateBundle.fromDirectory(join(LB_FARGATE, 'v1')),
+      compatibleEnvironmentTemplates: [{ template: envTemplate, majorVersion: '1' }],
+    });
+    const team = new Stack(app, 'Team', envProps);
+    new Service(team, 'Web', {
+      serviceName: 'web', templateVersion: version, instances: [{ instanceName: 'web-prod', environment: prod }], pipelineSpec: {}, repository: REPOSITORY,
+    });
+    const properties = resourceProperties(team);
+    expect(properties).toMatchObject({ TemplateName: 'lb-fargate', TemplateMajorVersion: '1', TemplateBundleHash: version.bundle!.contentHash });
+    expect(properties.TemplateMinorVersion).toBeUndefined();
+    app.synth();
+    expect(team.dependencies).toContain(platform);
+    // The environment's name is the one export the team stack reads (its physical id); nothing of the version.
+    const imports = JSON.stringify(Template.fromStack(team).toJSON()).match(/Fn::ImportValue[^}]*/g) ?? [];
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.every(i => i.includes('Prod'))).toBe(true);
+    expect(JSON.stringify(Template.fromStack(team).toJSON())).not.toMatch(/SvcV1/);
+  });
+
+  describe('an imported template version is designated by', () => {
+    function importedService(attrs: { minorVersion?: string; bundle?: TemplateBundle }) {
+      const stack = new Stack(new App(), 'Team', { env: { account: '111122223333', region: 'us-east-1' } });
+      const version = ServiceTemplateVersion.fromServiceTemplateVersionAttributes(stack, 'V', {
+        template: ServiceTemplate.fromServiceTemplateName(stack, 'T', 'lb-fargate'),
+        majorVersion: '1',
+        compatibleEnvironmentTemplates: [{ template: EnvironmentTemplate.fromEnvironmentTemplateName(stack, 'E', 'fargate-env'), majorVersion: '1' }],
+        ...attrs,
+      });
+      new Service(stack, 'Web', {
+        templateVersion: version,
+        instances: [{ instanceName: 'web-prod', environment: Environment.fromEnvironmentName(stack, 'Env', 'prod') }],
+        pipelineSpec: {},
+        repository: REPOSITORY,
+      });
+      return { version, properties: resourceProperties(stack) };
+    }
+    const bundle = () => TemplateBundle.fromDirectory(join(LB_FARGATE, 'v1'));
+
+    test('its bundle\'s hash when only the bundle is given', () => {
+      const { properties, version } = importedService({ bundle: bundle() });
+      expect(properties).toMatchObject({ TemplateMajorVersion: '1', TemplateBundleHash: bundle().contentHash });
+      expect(properties.TemplateMinorVersion).toBeUndefined();
+      // Known at deploy time only: reading it at synth is an error that says so, not a silent undefined.
+      expect(() => version.minorVersion).toThrow(/Team\/V: minorVersion is not known at synth time: the version was imported without a minorVersion/);
+      expect(() => version.templateVersionArn).toThrow(/Team\/V: templateVersionArn is not known at synth time/);
+    });
+
+    test('its pinned minor when given (the bundle then only validates the specs)', () => {
+      const { properties } = importedService({ minorVersion: '4', bundle: bundle() });
+      expect(properties).toMatchObject({ TemplateMajorVersion: '1', TemplateMinorVersion: '4' });
+      expect(properties.TemplateBundleHash).toBeUndefined();
+    });
+
+    test('neither: the major\'s recommended minor, resolved at deploy time', () => {
+      const { properties } = importedService({});
+      expect(properties.TemplateMajorVersion).toBe('1');
+      expect(properties.TemplateMinorVersion).toBeUndefined();
+      expect(properties.TemplateBundleHash).toBeUndefined();
+    });
   });
 });
 
@@ -291,7 +382,7 @@ describe('Service validation', () => {
     const vpcVersion = new EnvironmentTemplateVersion(stack, 'VpcV1', {
       template: vpcTemplate, bundle: TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates/vpc-env/v1')),
     });
-    const vpcEnv = new Environment(stack, 'Vpc', { templateVersion: vpcVersion });
+    const vpcEnv = new Environment(stack, 'Vpc', { templateVersion: vpcVersion, protonServiceRole: serviceRole(stack) });
     expect(() => new Service(stack, 'Web', {
       templateVersion: version, pipelineSpec: {}, repository: REPOSITORY, instances: [{ instanceName: 'a', environment: vpcEnv }],
     })).toThrow(/Apps\/Web: instances\[0\] \("a"\) is in environment Apps\/Vpc, whose template vpc-env:1 is not compatible with the service template version \(compatible: fargate-env:1\)/);
@@ -300,7 +391,7 @@ describe('Service validation', () => {
     const fargateV2 = new EnvironmentTemplateVersion(stack, 'FargateEnvV2', {
       template: fargateTemplate, majorVersion: '2', bundle: TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates/fargate-env/v1')),
     });
-    const v2Env = new Environment(stack, 'V2', { templateVersion: fargateV2 });
+    const v2Env = new Environment(stack, 'V2', { templateVersion: fargateV2, protonServiceRole: serviceRole(stack) });
     expect(() => new Service(stack, 'Web2', {
       templateVersion: version, pipelineSpec: {}, repository: REPOSITORY, instances: [{ instanceName: 'a', environment: v2Env }],
     })).toThrow(/whose template fargate-env:2 is not compatible with the service template version \(compatible: fargate-env:1\)/);
@@ -340,5 +431,90 @@ describe('Service validation', () => {
 
   test('the name must follow Proton\'s rules', () => {
     expect(() => service({ serviceName: 'web service' })).toThrow(/Apps\/Web: serviceName "web service" must start with a letter or digit/);
+  });
+});
+
+describe('the handler role at scale', () => {
+  /** The policies attached to the Proton provider's role. */
+  function providerPolicies(stack: Stack) {
+    return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }] },
+    }));
+  }
+  const FAMILIES = ['environment-template', 'service-template', 'environment', 'service'];
+  /** The Proton resource family an ARN (as CloudFormation renders it) belongs to. */
+  const familyOf = (resource: unknown) => /:proton:[^:]*:\d+:([a-z-]+)\//.exec(JSON.stringify(resource))?.[1];
+
+  function stackWithServices(count: number) {
+    const { stack, env, version } = setup();
+    for (let i = 0; i < count; i++) {
+      new Service(stack, `Web${i}`, {
+        serviceName: `web-${i}`,
+        templateVersion: version,
+        instances: [{ instanceName: 'prod', environment: env }],
+        pipelineSpec: {},
+        repository: REPOSITORY,
+      });
+    }
+    return stack;
+  }
+
+  test('100 services: one statement per family, the service family as an ARN pattern, PassRole only to Proton, no overflow policy', () => {
+    const stack = stackWithServices(100);
+    const policies = providerPolicies(stack);
+    expect(policies).toHaveLength(1);
+    const statements: any[] = policies[0].Properties.PolicyDocument.Statement;
+
+    for (const family of FAMILIES) {
+      const ofFamily = statements.filter(s => [s.Resource].flat().some(r => familyOf(r) === family));
+      expect({ family, statements: ofFamily.length }).toEqual({ family, statements: 1 });
+    }
+    const serviceStatement = statements.find(s => [s.Resource].flat().some(r => familyOf(r) === 'service'));
+    expect(serviceStatement.Resource).toEqual(
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:service/*']] });
+    // The one environment is still listed by name.
+    const environmentStatement = statements.find(s => [s.Resource].flat().some(r => familyOf(r) === 'environment'));
+    expect(JSON.stringify(environmentStatement.Resource)).toContain('environment/fargate-env-prod');
+
+    expect(statements.filter(s => [s.Action].flat().includes('iam:PassRole'))).toEqual([{
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: SERVICE_ROLE_ARN,
+      Condition: { StringEquals: { 'iam:PassedToService': 'proton.amazonaws.com' } },
+    }]);
+    // 100 services on one connection: one statement, not 100.
+    expect(statements.filter(s => [s.Action].flat().includes('codestar-connections:PassConnection'))).toHaveLength(1);
+
+    Template.fromStack(stack).resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    const size = Buffer.byteLength(JSON.stringify(policies[0].Properties.PolicyDocument));
+    // IAM's limit for a role's inline policies (measured here before CloudFormation resolves the ARNs, which shortens them).
+    expect(size).toBeLessThan(10_240);
+  });
+
+  test('up to 20 services are listed by ARN; the 21st turns the list into the family pattern', () => {
+    const statementsOf = (stack: Stack): any[] => {
+      const template = Template.fromStack(stack);
+      const documents = [
+        ...Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }] } })),
+        // CDK moves statements that do not fit in the inline policy to overflow managed policies.
+        ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+      ].map(p => p.Properties.PolicyDocument);
+      return documents.flatMap(d => d.Statement);
+    };
+    const servicesOf = (stack: Stack) => statementsOf(stack).filter(s => [s.Resource].flat().some(r => familyOf(r) === 'service'));
+    const listed = servicesOf(stackWithServices(20));
+    expect(listed).toHaveLength(1);
+    // Each service: itself, and its instances and pipeline below it (/*).
+    expect([listed[0].Resource].flat()).toHaveLength(40);
+    expect(JSON.stringify(listed[0].Resource)).not.toContain('service/*');
+    const pattern = servicesOf(stackWithServices(21));
+    expect(pattern).toHaveLength(1);
+    expect([pattern[0].Resource].flat()).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:service/*']] }]);
+  });
+
+  test('20 services (the most listed by name) fit in the inline policy: no overflow managed policy', () => {
+    const stack = stackWithServices(20);
+    Template.fromStack(stack).resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    expect(Buffer.byteLength(JSON.stringify(providerPolicies(stack)[0].Properties.PolicyDocument))).toBeLessThan(10_240);
   });
 });

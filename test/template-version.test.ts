@@ -3,6 +3,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { IConstruct } from 'constructs';
 import {
   ComponentSource,
   EnvironmentTemplate,
@@ -40,8 +41,11 @@ function newStack(id = 'Platform'): Stack {
   return new Stack(new App(), id, { env: { account: '123456789012', region: 'us-east-1' } });
 }
 
-function logicalId(stack: Stack, construct: { node: any }): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+/** The logical id of the CloudFormation resource a construct defines (a custom resource's is nested in it). */
+function logicalId(stack: Stack, construct: IConstruct): string {
+  const resources = construct.node.findAll().filter(CfnElement.isCfnElement);
+  if (resources.length !== 1) throw new Error(`${construct.node.path} defines ${resources.length} CloudFormation resources`);
+  return stack.getLogicalId(resources[0] as CfnElement);
 }
 
 function environmentVersion(stack: Stack, props: Partial<ConstructorParameters<typeof EnvironmentTemplateVersion>[2]> = {}) {
@@ -64,15 +68,20 @@ describe('EnvironmentTemplateVersion', () => {
       Publish: 'true',
       SourceS3Bucket: 'cdk-hnb659fds-assets-123456789012-us-east-1',
       SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
+      // Content-addressed: the handler adopts a version registered from the same bundle, and others find it by this hash.
+      BundleHash: ENV_BUNDLE.contentHash,
       ServiceTimeout: '3600',
     });
+    expect(ENV_BUNDLE.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(resource.DependsOn).toContain(logicalId(stack, template));
     expect(resource.DeletionPolicy).toBe('Delete');
   });
 
   test('publish false, another major, no description', () => {
     const stack = newStack();
-    environmentVersion(stack, { publish: false, majorVersion: '2' });
+    // An adopted template may already have major 1 in Proton: its versions may start at any major.
+    const template = new EnvironmentTemplate(stack, 'Template', { environmentTemplateName: 'vpc', adoptExisting: true });
+    new EnvironmentTemplateVersion(stack, 'Version', { template, bundle: ENV_BUNDLE, publish: false, majorVersion: '2' });
     Template.fromStack(stack).hasResourceProperties('Custom::ProtonEnvironmentTemplateVersion', {
       Publish: 'false', MajorVersion: '2', Description: Match.absent(),
     });
@@ -95,10 +104,11 @@ describe('EnvironmentTemplateVersion', () => {
     expect(version.bundle).toBe(ENV_BUNDLE);
   });
 
-  test('the handler role may manage only this template\'s versions, and read only this bundle', () => {
+  test('the handler role may manage only this template and its versions, and read only this bundle', () => {
     const stack = newStack();
-    const { template } = environmentVersion(stack);
-    const templateArn = { 'Fn::GetAtt': [logicalId(stack, template), 'Arn'] };
+    environmentVersion(stack);
+    const templateArn = (suffix: string) =>
+      ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:123456789012:environment-template/vpc${suffix}`]] });
     const synthesized = Template.fromStack(stack);
     const [version] = Object.values(synthesized.findResources('Custom::ProtonEnvironmentTemplateVersion'));
     synthesized.hasResourceProperties('AWS::IAM::Policy', {
@@ -106,16 +116,23 @@ describe('EnvironmentTemplateVersion', () => {
       PolicyDocument: {
         Statement: [
           {
+            // One statement for the template family: the template's and its versions' calls together.
             Effect: 'Allow',
             Action: [
+              'proton:CreateEnvironmentTemplate',
               'proton:CreateEnvironmentTemplateVersion',
-              'proton:GetEnvironmentTemplateVersion',
-              'proton:UpdateEnvironmentTemplateVersion',
+              'proton:DeleteEnvironmentTemplate',
               'proton:DeleteEnvironmentTemplateVersion',
-              'proton:ListEnvironmentTemplateVersions',
               'proton:GetEnvironmentTemplate',
+              'proton:GetEnvironmentTemplateVersion',
+              'proton:ListEnvironmentTemplateVersions',
+              'proton:ListTagsForResource',
+              'proton:TagResource',
+              'proton:UntagResource',
+              'proton:UpdateEnvironmentTemplate',
+              'proton:UpdateEnvironmentTemplateVersion',
             ],
-            Resource: [templateArn, { 'Fn::Join': ['', [templateArn, ':*']] }],
+            Resource: [templateArn(''), templateArn(':*')],
           },
           {
             Effect: 'Allow',
@@ -184,6 +201,8 @@ describe('EnvironmentTemplateVersion', () => {
 describe('ServiceTemplateVersion', () => {
   function serviceVersion(stack: Stack, props: Partial<ConstructorParameters<typeof ServiceTemplateVersion>[2]> = {}) {
     const environmentTemplate = new EnvironmentTemplate(stack, 'EnvTemplate', { environmentTemplateName: 'vpc' });
+    // The compatible major must exist: the app registers it.
+    new EnvironmentTemplateVersion(stack, 'EnvVersion', { template: environmentTemplate, bundle: ENV_BUNDLE });
     const template = new ServiceTemplate(stack, 'Template', { serviceTemplateName: 'web' });
     const version = new ServiceTemplateVersion(stack, 'Version', {
       template,
@@ -207,6 +226,7 @@ describe('ServiceTemplateVersion', () => {
       SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
       CompatibleEnvironmentTemplates: '[{"templateName":"vpc","majorVersion":"1"}]',
       SupportedComponentSources: '["DIRECTLY_DEFINED"]',
+      BundleHash: SVC_BUNDLE.contentHash,
     });
     expect(resource.DependsOn).toEqual(expect.arrayContaining([logicalId(stack, template), logicalId(stack, environmentTemplate)]));
     expect(version.compatibleEnvironmentTemplates).toEqual([{ template: environmentTemplate, majorVersion: '1' }]);
@@ -218,26 +238,44 @@ describe('ServiceTemplateVersion', () => {
     Template.fromStack(stack).hasResourceProperties('Custom::ProtonServiceTemplateVersion', { SupportedComponentSources: Match.absent() });
   });
 
-  test('the handler role may manage only this service template\'s versions', () => {
+  test('the handler role may manage only this service template and its versions', () => {
     const stack = newStack();
-    const { template } = serviceVersion(stack);
-    const templateArn = { 'Fn::GetAtt': [logicalId(stack, template), 'Arn'] };
+    serviceVersion(stack);
+    const templateArn = (suffix: string) =>
+      ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:proton:us-east-1:123456789012:service-template/web${suffix}`]] });
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }],
       PolicyDocument: {
         Statement: Match.arrayWith([{
           Effect: 'Allow',
           Action: [
+            'proton:CreateServiceTemplate',
             'proton:CreateServiceTemplateVersion',
-            'proton:GetServiceTemplateVersion',
-            'proton:UpdateServiceTemplateVersion',
+            'proton:DeleteServiceTemplate',
             'proton:DeleteServiceTemplateVersion',
-            'proton:ListServiceTemplateVersions',
             'proton:GetServiceTemplate',
+            'proton:GetServiceTemplateVersion',
+            'proton:ListServiceTemplateVersions',
+            'proton:ListTagsForResource',
+            'proton:TagResource',
+            'proton:UntagResource',
+            'proton:UpdateServiceTemplate',
+            'proton:UpdateServiceTemplateVersion',
           ],
-          Resource: [templateArn, { 'Fn::Join': ['', [templateArn, ':*']] }],
+          Resource: [templateArn(''), templateArn(':*')],
         }]),
       },
     });
+  });
+
+  test('the same bundle twice in one major of a service template is a synth error; in another major it is another version', () => {
+    const stack = newStack();
+    const { template, environmentTemplate } = serviceVersion(stack);
+    const compatibleEnvironmentTemplates = [{ template: environmentTemplate, majorVersion: '1' }];
+    expect(() => new ServiceTemplateVersion(stack, 'Again', { template, bundle: SVC_BUNDLE, compatibleEnvironmentTemplates }))
+      .toThrow(/Platform\/Again: bundle "web major 1 bundle [0-9a-f]{12}" is already used by Platform\/Version/);
+    expect(() => new ServiceTemplateVersion(stack, 'Major2', { template, bundle: SVC_BUNDLE, compatibleEnvironmentTemplates, majorVersion: '2' }))
+      .not.toThrow();
   });
 
   test('a CUSTOMER_MANAGED pipeline takes a bundle without pipeline_infrastructure/', () => {
@@ -317,7 +355,7 @@ test('a retained version of a template deleted with the stack gets a warning', (
   const stack = newStack();
   const template = new EnvironmentTemplate(stack, 'Template');
   new EnvironmentTemplateVersion(stack, 'Kept', { template, bundle: ENV_BUNDLE, removalPolicy: RemovalPolicy.RETAIN });
-  new EnvironmentTemplateVersion(stack, 'Deleted', { template, bundle: ENV_BUNDLE });
+  new EnvironmentTemplateVersion(stack, 'Deleted', { template, bundle: ENV_BUNDLE, majorVersion: '2' });
   const retainedTemplate = new EnvironmentTemplate(stack, 'RetainedTemplate', { removalPolicy: RemovalPolicy.RETAIN });
   new EnvironmentTemplateVersion(stack, 'KeptWithTemplate', { template: retainedTemplate, bundle: ENV_BUNDLE, removalPolicy: RemovalPolicy.RETAIN });
   const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('retain the template too'));

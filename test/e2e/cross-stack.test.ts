@@ -77,10 +77,13 @@ function failPaymentsOnce(): void {
   h.engine = () => {
     const built = engine();
     const emit = (built as any).options.onEvent;
-    (built as any).options = { ...(built as any).options, onEvent: (event: any) => {
-      if (event.logicalId.startsWith('Payments') && event.status === 'FAILED') h.local.stopFailingDeploymentsFor('payments');
-      emit(event);
-    } };
+    (built as any).options = {
+      ...(built as any).options,
+      onEvent: (event: any) => {
+        if (event.logicalId.startsWith('Payments') && event.status === 'FAILED') h.local.stopFailingDeploymentsFor('payments');
+        emit(event);
+      },
+    };
     return built;
   };
 }

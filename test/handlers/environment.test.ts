@@ -2,12 +2,14 @@
  * The environment handler's lifecycle against proton-local, driven through the Provider framework's contract.
  */
 import {
-  GetEnvironmentCommand, ListTagsForResourceCommand, UpdateEnvironmentCommand,
+  CreateEnvironmentTemplateVersionCommand, GetEnvironmentCommand, ListTagsForResourceCommand, TagResourceCommand, UpdateEnvironmentCommand,
+  UpdateEnvironmentTemplateVersionCommand,
 } from '@aws-sdk/client-proton';
 import { parse } from 'yaml';
 import { failure, Properties, useHandlerWorkloads } from './workload-events';
-import { EnvironmentProperties as P, ResourceTypes } from '../../src/private/properties';
-import { bundle, FARGATE_ENV, SERVICE_ROLE, serviceSpec } from '../local/workload-helpers';
+import { handler } from '../../lambda/proton.lambda';
+import { EnvironmentProperties as P, ResourceTypes, SystemTags } from '../../src/private/properties';
+import { bundle, DEPLOYMENT_DELAY_MS, FARGATE_ENV, REGISTRATION_DELAY_MS, SERVICE_ROLE, serviceSpec } from '../local/workload-helpers';
 
 const w = useHandlerWorkloads();
 
@@ -131,10 +133,136 @@ describe('create', () => {
     expect((await getEnvironment()).lastAttemptedDeploymentId).toBe(deploymentId);
   });
 
-  test('a name taken by another environment fails clearly', async () => {
+  test('the environment is tagged with its owner: the stack and logical id', async () => {
     await created();
-    const error = await failure(w.deploy(event('Create', properties({}, { vpc_cidr: '10.9.0.0/16' }))));
-    expect(error.message).toMatch(/environment 'prod' already exists with other settings: choose another environmentName/);
+    const tags = (await w.env.proton.send(new ListTagsForResourceCommand({ resourceArn: ENV_ARN }))).tags!;
+    expect(tags).toContainEqual({ key: SystemTags.OWNER, value: 'workloads/Workload' });
+  });
+
+  test('a name another resource owns fails, naming the owner, and changes nothing', async () => {
+    await created();
+    const deploymentId = (await getEnvironment()).lastAttemptedDeploymentId;
+    const error = await failure(w.deploy(event('Create', properties({}, { vpc_cidr: '10.9.0.0/16' }), { LogicalResourceId: 'OtherEnvironment' })));
+    expect(error.message).toMatch(/environment 'prod' already exists and belongs to workloads\/Workload \(stack\/logical id, tag cdk-proton:owner\)/);
+    const environment = await getEnvironment();
+    expect(environment.lastAttemptedDeploymentId).toBe(deploymentId);
+    expect(parse(environment.spec!).spec).toEqual({ vpc_cidr: '10.0.0.0/16' });
+  });
+
+  test('an environment made outside any stack fails unless adoptExisting, naming the way out', async () => {
+    await w.environmentTemplate('fargate');
+    await w.environment('prod', 'fargate');
+    const error = await failure(w.deploy(event('Create', properties())));
+    expect(error.message).toMatch(/environment 'prod' already exists in Proton and was not created by this stack: choose another name, or set adoptExisting: true/);
+    expect(w.env.local.requestLog.count('TagResource')).toBe(0);
+  });
+
+  test('adoptExisting takes over an environment made outside any stack and brings it to the properties', async () => {
+    await w.environmentTemplate('fargate');
+    await w.environment('prod', 'fargate');
+    const result = await w.deploy(event('Create', properties({ [P.ADOPT_EXISTING]: 'true' }, { vpc_cidr: '10.7.0.0/16' })));
+    expect(result.PhysicalResourceId).toBe('prod');
+    const environment = await getEnvironment();
+    expect(parse(environment.spec!).spec).toEqual({ vpc_cidr: '10.7.0.0/16' });
+    expect(environment.deploymentStatus).toBe('SUCCEEDED');
+    const tags = (await w.env.proton.send(new ListTagsForResourceCommand({ resourceArn: ENV_ARN }))).tags!;
+    expect(tags).toContainEqual({ key: SystemTags.OWNER, value: 'workloads/Workload' });
+    expect(w.env.local.requestLog.count('CreateEnvironment', 'success')).toBe(1); // the one made outside
+  });
+
+  test('adoptExisting never takes over an environment another resource owns', async () => {
+    await created();
+    const error = await failure(w.deploy(event('Create', properties({ [P.ADOPT_EXISTING]: 'true' }), { LogicalResourceId: 'OtherEnvironment' })));
+    expect(error.message).toMatch(/belongs to workloads\/Workload/);
+  });
+});
+
+describe('template version by bundle hash', () => {
+  const HASH_10 = '1'.repeat(64);
+  const HASH_11 = '2'.repeat(64);
+  const byHash = (hash: string, inputs?: object) => {
+    const { [P.TEMPLATE_MINOR_VERSION]: _, ...rest } = properties({ [P.TEMPLATE_BUNDLE_HASH]: hash }, inputs);
+    return rest;
+  };
+  const tagVersion = (minor: string, hash: string) => w.env.proton.send(new TagResourceCommand({
+    resourceArn: `arn:aws:proton:us-east-1:123456789012:environment-template/fargate:1.${minor}`,
+    tags: [{ key: SystemTags.BUNDLE_HASH, value: hash }],
+  }));
+  async function twoVersions() {
+    await w.environmentTemplate('fargate');
+    await w.environmentTemplate('fargate', { majorVersion: '1' });
+    await tagVersion('0', HASH_10);
+    await tagVersion('1', HASH_11);
+  }
+
+  test('the handler resolves the minor registered from the bundle: not the newest, the one with that hash', async () => {
+    await twoVersions();
+    await w.deploy(event('Create', byHash(HASH_10)));
+    expect(await getEnvironment()).toMatchObject({ templateMajorVersion: '1', templateMinorVersion: '0', deploymentStatus: 'SUCCEEDED' });
+  });
+
+  test('a new bundle hash moves the environment to its version; the rollback, with the old hash, moves it back', async () => {
+    await twoVersions();
+    await w.deploy(event('Create', byHash(HASH_10)));
+    await update(byHash(HASH_10), byHash(HASH_11));
+    expect(await getEnvironment()).toMatchObject({ templateMinorVersion: '1', deploymentStatus: 'SUCCEEDED' });
+    await update(byHash(HASH_11), byHash(HASH_10));
+    expect(await getEnvironment()).toMatchObject({ templateMinorVersion: '0', deploymentStatus: 'SUCCEEDED' });
+  });
+
+  test('a hash no version has fails before anything is created, saying which stack to deploy first', async () => {
+    await twoVersions();
+    const error = await failure(w.deploy(event('Create', byHash('f'.repeat(64)))));
+    expect(error.message).toMatch(/environment template 'fargate' version major 1 registered from bundle sha256:ffffffffffff does not exist: deploy the stack that defines that template version first/);
+    expect(w.env.local.requestLog.count('CreateEnvironment')).toBe(0);
+  });
+
+  test('neither a minor nor a hash: the major\'s recommended minor', async () => {
+    await twoVersions();
+    const { [P.TEMPLATE_MINOR_VERSION]: _, ...recommended } = properties();
+    await w.deploy(event('Create', recommended));
+    expect(await getEnvironment()).toMatchObject({ templateMinorVersion: '1', deploymentStatus: 'SUCCEEDED' });
+  });
+
+  test('a version still registering defers the create to isComplete, which creates the environment once it is published', async () => {
+    await w.environmentTemplate('fargate');
+    const registering = await w.env.proton.send(new CreateEnvironmentTemplateVersionCommand({
+      templateName: 'fargate',
+      majorVersion: '1',
+      source: await w.env.uploadBundle('templates', 'late.tar.gz', bundle(FARGATE_ENV)),
+      tags: [{ key: SystemTags.BUNDLE_HASH, value: HASH_11 }],
+    }));
+    expect(registering.environmentTemplateVersion!.status).toBe('REGISTRATION_IN_PROGRESS');
+    const request = event('Create', byHash(HASH_11));
+    const response = await w.onEvent(request);
+    expect(response).toEqual({ PhysicalResourceId: 'prod', CdkProtonCarried: { CreateDeferred: 'true' } });
+    expect(w.env.local.requestLog.count('CreateEnvironment')).toBe(0);
+
+    // The platform's version finishes registering and is published; the next polls create and deploy the environment.
+    w.advance(REGISTRATION_DELAY_MS);
+    await w.env.proton.send(new UpdateEnvironmentTemplateVersionCommand({ templateName: 'fargate', majorVersion: '1', minorVersion: '1', status: 'PUBLISHED' }));
+    process.env.PROTON_HANDLER_PHASE = 'isComplete';
+    let result: any = { IsComplete: false };
+    for (let poll = 0; poll < 10 && !result.IsComplete; poll++) {
+      result = await handler({ ...request, ...response } as any);
+      w.advance(DEPLOYMENT_DELAY_MS / 4);
+    }
+    expect(result).toEqual({ IsComplete: true });
+    expect(await getEnvironment()).toMatchObject({ templateMinorVersion: '1', deploymentStatus: 'SUCCEEDED' });
+    expect(w.env.local.requestLog.count('CreateEnvironment', 'success')).toBe(1);
+  });
+
+  test('a version registered but never published (publish: false) fails with Proton\'s refusal', async () => {
+    await w.environmentTemplate('fargate');
+    await w.env.proton.send(new CreateEnvironmentTemplateVersionCommand({
+      templateName: 'fargate',
+      majorVersion: '1',
+      source: await w.env.uploadBundle('templates', 'draft.tar.gz', bundle(FARGATE_ENV)),
+      tags: [{ key: SystemTags.BUNDLE_HASH, value: HASH_11 }],
+    }));
+    w.advance(REGISTRATION_DELAY_MS);
+    const error = await failure(w.deploy(event('Create', byHash(HASH_11))));
+    expect(error.message).toMatch(/fargate:1\.1 is DRAFT: only a PUBLISHED version can be deployed/);
   });
 });
 
@@ -214,7 +342,8 @@ describe('update', () => {
     expect(environment.lastAttemptedDeploymentId).toBe(deploymentId);
     expect(w.env.local.requestLog.count('UpdateEnvironment', 'success')).toBe(1);
     const tags = (await w.env.proton.send(new ListTagsForResourceCommand({ resourceArn: ENV_ARN }))).tags!;
-    expect(tags.filter(t => !t.key!.startsWith('aws:'))).toEqual([{ key: 'team', value: 'b' }]);
+    // The user's tags follow the properties; the library's own owner tag stays.
+    expect(tags.filter(t => !t.key!.startsWith('aws:'))).toEqual([{ key: SystemTags.OWNER, value: 'workloads/Workload' }, { key: 'team', value: 'b' }]);
   });
 
   test('a new name replaces the environment; CloudFormation then deletes the old one', async () => {

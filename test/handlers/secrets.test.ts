@@ -10,13 +10,21 @@ const SECRET = 'hunter2-super-secret-db-password';
 
 function environmentEvent(spec: unknown) {
   return {
-    RequestType: 'Create', ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
+    RequestType: 'Create',
+    ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:x',
     ResponseURL: 'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/presigned?X-Amz-Signature=abc',
     StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Team/0f5b9a60-0000-4000-8000-000000000000',
-    RequestId: 'req-1', LogicalResourceId: 'Env', ResourceType: 'Custom::ProtonEnvironment',
+    RequestId: 'req-1',
+    LogicalResourceId: 'Env',
+    ResourceType: 'Custom::ProtonEnvironment',
     ResourceProperties: {
-      ServiceToken: 'x', EnvironmentName: 'prod', TemplateName: 'fargate-env', TemplateMajorVersion: '1', TemplateMinorVersion: '0',
-      Spec: typeof spec === 'string' ? spec : JSON.stringify(spec), ProtonServiceRoleArn: 'arn:aws:iam::123456789012:role/p',
+      ServiceToken: 'x',
+      EnvironmentName: 'prod',
+      TemplateName: 'fargate-env',
+      TemplateMajorVersion: '1',
+      TemplateMinorVersion: '0',
+      Spec: typeof spec === 'string' ? spec : JSON.stringify(spec),
+      ProtonServiceRoleArn: 'arn:aws:iam::123456789012:role/p',
     },
   } as any;
 }

@@ -4,12 +4,12 @@
  */
 import {
   CreateRepositoryCommand, DeleteServiceTemplateVersionCommand, GetAccountSettingsCommand, GetServiceCommand, GetServiceInstanceCommand,
-  UpdateAccountSettingsCommand, UpdateServiceInstanceCommand, UpdateServicePipelineCommand,
+  ListTagsForResourceCommand, UpdateAccountSettingsCommand, UpdateServiceInstanceCommand, UpdateServicePipelineCommand,
 } from '@aws-sdk/client-proton';
 import { parse } from 'yaml';
 import { failure, Properties, useHandlerWorkloads } from './workload-events';
-import { ACCOUNT_SETTINGS_RESOURCE_TYPE, AccountSettingsProperties, ResourceTypes, ServiceProperties as P } from '../../src/private/properties';
-import { CONNECTION_ARN, SERVICE_ROLE } from '../local/workload-helpers';
+import { ACCOUNT_SETTINGS_RESOURCE_TYPE, AccountSettingsProperties, ResourceTypes, ServiceProperties as P, SystemTags } from '../../src/private/properties';
+import { CONNECTION_ARN, SERVICE_ROLE, serviceSpec } from '../local/workload-helpers';
 
 const w = useHandlerWorkloads();
 
@@ -208,8 +208,26 @@ describe('update', () => {
     await w.deploy(first);
     await w.deploy(first);
     expect(await instances()).toEqual(['web-prod@prod:1.0:SUCCEEDED {"port":80}']);
-    expect(w.env.local.requestLog.count('CreateService', 'success')).toBe(2);
+    // The second delivery finds the service it owns (tag cdk-proton:owner) and creates nothing.
+    expect(w.env.local.requestLog.count('CreateService')).toBe(1);
     expect(mutations()).toBe('CreateServiceInstance=0 UpdateService=0 UpdateServiceInstance=0 UpdateServicePipeline=0');
+  });
+
+  test('a service another resource owns fails at create, naming the owner; one made outside needs adoptExisting', async () => {
+    await created(properties([PROD]));
+    const error = await failure(w.deploy(event('Create', properties([PROD]), { LogicalResourceId: 'OtherService' })));
+    expect(error.message).toMatch(/service 'web' already exists and belongs to workloads\/Workload/);
+
+    await w.service('outside', 'backend', serviceSpec([{ name: 'o-prod', environment: 'prod' }]));
+    const outside = properties([{ name: 'o-prod', environment: 'prod', spec: {} }], undefined, { [P.SERVICE_NAME]: 'outside' });
+    const refused = await failure(w.deploy(event('Create', outside, { LogicalResourceId: 'Outside' })));
+    expect(refused.message).toMatch(/service 'outside' already exists in Proton and was not created by this stack: .*adoptExisting: true/);
+    const adopted = await w.deploy(event('Create', { ...outside, [P.ADOPT_EXISTING]: 'true' }, { LogicalResourceId: 'Outside' }));
+    expect(adopted.PhysicalResourceId).toBe('outside');
+    const tags = (await w.env.proton.send(new ListTagsForResourceCommand({
+      resourceArn: 'arn:aws:proton:us-east-1:123456789012:service/outside',
+    }))).tags!;
+    expect(tags).toContainEqual({ key: SystemTags.OWNER, value: 'workloads/Outside' });
   });
 
   test('an update that arrives while the pipeline deploys waits (ConflictException), then applies', async () => {

@@ -1,8 +1,9 @@
 import { handler } from '../../lambda/proton.lambda';
-import { protonClient } from '../../lambda/shared/client';
-import { errorName, ignoreNotFound, isConflict, isIdempotentParameterMismatch, isNotFound } from '../../lambda/shared/errors';
+import { createProtonClient } from '../../lambda/shared/client';
+import { errorName, ignoreNotFound, isConflict, isIdempotentParameterMismatch, isNotDraft, isNotFound, isTransient } from '../../lambda/shared/errors';
 import { describeEvent, log } from '../../lambda/shared/log';
 import { PropertyError, PropertyReader } from '../../lambda/shared/properties';
+import { redact, specValues } from '../../lambda/shared/redact';
 import { clientToken } from '../../lambda/shared/tokens';
 import { ResourceTypes } from '../../src/private/properties';
 
@@ -69,16 +70,34 @@ describe('clientToken', () => {
   });
 });
 
-test('the Proton client is reused until its endpoint or region changes', () => {
-  process.env.AWS_ENDPOINT_URL_PROTON = 'http://127.0.0.1:1';
-  process.env.AWS_REGION = 'us-east-1';
-  const first = protonClient();
-  expect(protonClient()).toBe(first);
-  process.env.AWS_ENDPOINT_URL_PROTON = 'http://127.0.0.1:2';
-  const second = protonClient();
-  expect(second).not.toBe(first);
-  process.env.AWS_REGION = 'eu-west-1';
-  expect(protonClient()).not.toBe(second);
+describe('createProtonClient', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  test('gives each call a client of its own (a shared one would share one retry-token bucket, which throttling empties)', () => {
+    process.env.AWS_REGION = 'us-east-1';
+    const first = createProtonClient();
+    const second = createProtonClient();
+    expect(second).not.toBe(first);
+    first.destroy();
+    second.destroy();
+  });
+
+  test('leaves retries of whole steps to the lifecycle: the SDK makes at most 3 attempts', async () => {
+    process.env.AWS_REGION = 'us-east-1';
+    const client = createProtonClient();
+    expect(await client.config.maxAttempts()).toBe(3);
+    client.destroy();
+  });
+
+  test('takes its region from the environment at creation', async () => {
+    process.env.AWS_REGION = 'eu-west-1';
+    const client = createProtonClient();
+    expect(await client.config.region()).toBe('eu-west-1');
+    client.destroy();
+  });
 });
 
 describe('errors', () => {
@@ -96,6 +115,26 @@ describe('errors', () => {
     expect(isIdempotentParameterMismatch(named('ValidationException', 'IdempotentParameterMismatch: the clientToken'))).toBe(true);
     expect(isIdempotentParameterMismatch(named('ValidationException', 'Invalid name'))).toBe(false);
     expect(isIdempotentParameterMismatch(named('ConflictException', 'Idempotent parameter mismatch'))).toBe(false);
+  });
+
+  test('transient: throttling, server errors and dropped connections; not validation, conflicts or plain values', () => {
+    const withStatus = (name: string, httpStatusCode: number) => Object.assign(named(name), { $metadata: { httpStatusCode } });
+    expect(isTransient(withStatus('ThrottlingException', 400))).toBe(true);
+    expect(isTransient(withStatus('SomethingNew', 429))).toBe(true);
+    expect(isTransient(withStatus('InternalServerException', 500))).toBe(true);
+    expect(isTransient(withStatus('ServiceUnavailable', 503))).toBe(true);
+    expect(isTransient(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isTransient(withStatus('ValidationException', 400))).toBe(false);
+    expect(isTransient(withStatus('ConflictException', 409))).toBe(false);
+    expect(isTransient(withStatus('ResourceNotFoundException', 404))).toBe(false);
+    expect(isTransient('Rate exceeded')).toBe(false);
+    expect(isTransient(undefined)).toBe(false);
+  });
+
+  test('not a draft: the ValidationException of publishing a version that is no longer a DRAFT', () => {
+    expect(isNotDraft(named('ValidationException', 'Template version status can only change from DRAFT to PUBLISHED'))).toBe(true);
+    expect(isNotDraft(named('ValidationException', 'Invalid template bundle'))).toBe(false);
+    expect(isNotDraft(named('ConflictException', 'DRAFT'))).toBe(false);
   });
 
   test('ignoreNotFound: gone counts as done, other errors propagate', async () => {
@@ -155,5 +194,18 @@ describe('logging', () => {
     expect(lines.join('\n')).not.toContain('secret-signature');
     log('done', event, { status: 'ok' });
     expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ message: 'done', status: 'ok', requestId: 'r-1' });
+  });
+});
+
+describe('redact', () => {
+  test('specValues: every string leaf of a spec, not numbers or booleans', () => {
+    expect(specValues({ a: 'x1', b: { c: ['y2', 3, true, { d: 'z3' }] }, e: null })).toEqual(['x1', 'y2', 'z3']);
+    expect(specValues(undefined)).toEqual([]);
+  });
+
+  test('replaces every occurrence of each secret, the longest first, and leaves values under 4 characters', () => {
+    expect(redact('pass hunter2 and hunter22 and hunter2', ['hunter2', 'hunter22'])).toBe('pass *** and *** and ***');
+    expect(redact('size is xl', ['xl'])).toBe('size is xl');
+    expect(redact('nothing secret', [])).toBe('nothing secret');
   });
 });

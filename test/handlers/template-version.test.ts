@@ -9,11 +9,13 @@ import {
   GetEnvironmentTemplateVersionCommand,
   GetServiceTemplateVersionCommand,
   ListEnvironmentTemplateVersionsCommand,
+  ListTagsForResourceCommand,
+  TagResourceCommand,
 } from '@aws-sdk/client-proton';
 import { handler } from '../../lambda/proton.lambda';
-import { RECOMMENDED_DELETE_WAIT_VARIABLE } from '../../lambda/resources/template-version';
-import { CREATE_FAILED_PHYSICAL_ID_MARKER, CustomResourceEvent, ProviderFailure, runProvider } from '../../src/local/deploy/provider-runner';
-import { ResourceTypes, TemplateVersionProperties as P } from '../../src/private/properties';
+import { POLL_BUDGET_VARIABLE } from '../../lambda/shared/lifecycle';
+import { CustomResourceEvent, ProviderFailure, runProvider } from '../../src/local/deploy/provider-runner';
+import { ResourceTypes, SystemTags, TemplateVersionProperties as P } from '../../src/private/properties';
 import { sampleBundle, TEST_CREDENTIALS, TEST_REGION, useProtonLocal } from '../local/helpers';
 
 const env = useProtonLocal({ registrationDelayMs: 30 });
@@ -28,11 +30,10 @@ beforeAll(() => {
     AWS_REGION: TEST_REGION,
     AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    // One step per isComplete invocation: the framework's query interval (10 ms here) paces the polls.
+    [POLL_BUDGET_VARIABLE]: '0',
   });
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
-});
-afterEach(() => {
-  delete process.env[RECOMMENDED_DELETE_WAIT_VARIABLE];
 });
 
 let requestNumber = 0;
@@ -98,6 +99,14 @@ async function uploadAs(key: string, files: { [path: string]: string }) {
   await env.uploadBundle(BUCKET, key, files);
 }
 
+const HASH = 'c'.repeat(64);
+const versionArn = (id: string) => `arn:aws:proton:us-east-1:123456789012:environment-template/${id}`;
+
+async function tagsOf(id: string): Promise<{ [key: string]: string }> {
+  const tags = (await env.proton.send(new ListTagsForResourceCommand({ resourceArn: versionArn(id) }))).tags ?? [];
+  return Object.fromEntries(tags.map(t => [t.key!, t.value!]));
+}
+
 describe('create', () => {
   test('registers the version, publishes it and returns its numbers and ARN', async () => {
     const properties = await environmentTemplate();
@@ -159,6 +168,27 @@ describe('create', () => {
     expect(env.local.requestLog.count('GetEnvironmentTemplateVersion', 'ThrottlingException')).toBe(1);
   });
 
+  test('with a bundle hash, a create delivered twice (or after a killed deploy) adopts the version it registered', async () => {
+    const properties = { ...await environmentTemplate(), [P.BUNDLE_HASH]: HASH };
+    const first = await deploy(versionEvent('Create', properties));
+    expect(await tagsOf(first.PhysicalResourceId)).toMatchObject({ [SystemTags.BUNDLE_HASH]: HASH });
+    // Another request (a new client token): only the hash can tell it is the same version.
+    const second = await deploy(versionEvent('Create', properties));
+    expect(second.PhysicalResourceId).toBe(first.PhysicalResourceId);
+    expect(env.local.requestLog.count('CreateEnvironmentTemplateVersion')).toBe(1);
+    expect(await versionsOf('vpc')).toEqual(['1.0:PUBLISHED']);
+  });
+
+  test('a publish whose response is lost is retried; Proton\'s "not a DRAFT" answer then counts as published', async () => {
+    const properties = await environmentTemplate();
+    env.local.setFaults({ operations: { UpdateEnvironmentTemplateVersion: { dropRate: 1, count: 1 } } });
+    const result = await deploy(versionEvent('Create', properties));
+    expect(result.PhysicalResourceId).toBe('vpc:1.0');
+    expect(await versionsOf('vpc')).toEqual(['1.0:PUBLISHED']);
+    // The dropped publish took effect; its retry found the version no longer a draft.
+    expect(env.local.requestLog.count('UpdateEnvironmentTemplateVersion', 'ValidationException')).toBeGreaterThanOrEqual(1);
+  });
+
   test('a declared major that does not exist yet opens the next major', async () => {
     const properties = await environmentTemplate();
     await deploy(versionEvent('Create', properties));
@@ -166,12 +196,17 @@ describe('create', () => {
     expect(result.PhysicalResourceId).toBe('vpc:2.0');
   });
 
-  test('a gap in the major versions fails before anything is created', async () => {
-    const properties = await environmentTemplate();
-    const error = await failure(deploy(versionEvent('Create', { ...properties, [P.MAJOR_VERSION]: '3' })));
-    expect(error.message).toMatch(/MajorVersion '3'.*highest major is none, so the next major must be '1'/);
-    expect(error.physicalResourceId).toBe(CREATE_FAILED_PHYSICAL_ID_MARKER);
-    expect(env.local.requestLog.count('CreateEnvironmentTemplateVersion')).toBe(0);
+  test('a declared major Proton numbers otherwise is accepted, and recorded on the version so the declared major finds it', async () => {
+    // An adopted template whose versions were deleted: Proton opens the next major under whatever number it gives it.
+    const properties = { ...await environmentTemplate(), [P.MAJOR_VERSION]: '3', [P.BUNDLE_HASH]: HASH };
+    const result = await deploy(versionEvent('Create', properties));
+    expect(result.PhysicalResourceId).toBe('vpc:1.0');
+    expect(result.Data).toMatchObject({ MajorVersion: '1', MinorVersion: '0' });
+    expect(await tagsOf('vpc:1.0')).toMatchObject({ [SystemTags.BUNDLE_HASH]: HASH, 'cdk-proton:declared-major': '3' });
+    // A re-delivery of the create finds it under the declared major: no second version.
+    const again = await deploy(versionEvent('Create', properties));
+    expect(again.PhysicalResourceId).toBe('vpc:1.0');
+    expect(await versionsOf('vpc')).toEqual(['1.0:PUBLISHED']);
   });
 
   test("registration failure fails the deployment with Proton's statusMessage and leaves an id to delete", async () => {
@@ -262,18 +297,31 @@ describe('rollback', () => {
     expect(await versionsOf('vpc')).toEqual(['1.0:PUBLISHED']);
   });
 
-  test('a published replacement cannot be deleted while the old version exists: the delete says why', async () => {
-    process.env[RECOMMENDED_DELETE_WAIT_VARIABLE] = '0';
+  test('a published replacement Proton keeps (the recommended one, while the old exists) is superseded; deleting the old one frees it', async () => {
     const properties = await environmentTemplate();
     await deploy(versionEvent('Create', properties));
     await uploadAs('vpc/v2.tar.gz', ENV_BUNDLE);
     const newProperties = { ...properties, [P.SOURCE_S3_KEY]: 'vpc/v2.tar.gz' };
     await deploy(versionEvent('Update', newProperties, { PhysicalResourceId: 'vpc:1.0', OldResourceProperties: properties }));
 
-    // Another resource failed: CloudFormation deletes the new version during the rollback's cleanup.
-    const error = await failure(deploy(versionEvent('Delete', newProperties, { PhysicalResourceId: 'vpc:1.1' })));
-    expect(error.message).toMatch(/is the recommended version of 'vpc'.*Versions vpc:1\.0 still exist, and Proton deletes a recommended version only after them/);
+    // Another resource failed: CloudFormation deletes the new version during the rollback's cleanup. Nothing waits.
+    const result = await deploy(versionEvent('Delete', newProperties, { PhysicalResourceId: 'vpc:1.1' }));
+    expect(result.Data?.Notice).toMatch(/Proton keeps the environment template version vpc:1\.1 \(.*\)\. It is marked cdk-proton:superseded/);
     expect(await versionsOf('vpc')).toEqual(['1.0:PUBLISHED', '1.1:PUBLISHED']);
+    expect(await tagsOf('vpc:1.1')).toMatchObject({ [SystemTags.SUPERSEDED]: 'true' });
+
+    // Whichever deployment deletes 1.0 lets Proton delete 1.1, and collects it.
+    await deploy(versionEvent('Delete', properties, { PhysicalResourceId: 'vpc:1.0' }));
+    expect(await versionsOf('vpc')).toEqual([]);
+  });
+
+  test('a superseded version declared again is the stack\'s own again: the mark is removed', async () => {
+    const properties = { ...await environmentTemplate(), [P.BUNDLE_HASH]: HASH };
+    await deploy(versionEvent('Create', properties));
+    await env.proton.send(new TagResourceCommand({ resourceArn: versionArn('vpc:1.0'), tags: [{ key: SystemTags.SUPERSEDED, value: 'true' }] }));
+    const result = await deploy(versionEvent('Create', properties, { LogicalResourceId: 'DeclaredAgain' }));
+    expect(result.PhysicalResourceId).toBe('vpc:1.0');
+    expect(await tagsOf('vpc:1.0')).not.toHaveProperty(SystemTags.SUPERSEDED);
   });
 });
 
@@ -292,7 +340,7 @@ describe('delete', () => {
     expect(env.local.requestLog.count('DeleteEnvironmentTemplateVersion')).toBe(0);
   });
 
-  test("a version in use fails with Proton's message naming the environment", async () => {
+  test('a version in use is kept and marked superseded: the delete succeeds with a notice naming the environment', async () => {
     const properties = await environmentTemplate();
     await deploy(versionEvent('Create', properties));
     await env.proton.send(new CreateEnvironmentCommand({
@@ -302,9 +350,10 @@ describe('delete', () => {
       spec: 'proton: EnvironmentSpec\nspec: {}\n',
       protonServiceRoleArn: 'arn:aws:iam::123456789012:role/proton-service',
     }));
-    const error = await failure(deploy(versionEvent('Delete', properties, { PhysicalResourceId: 'vpc:1.0' })));
-    expect(error.message).toMatch(/^Proton refused to delete the environment template version vpc:1\.0: .*in use by .*production/);
-    expect(error.physicalResourceId).toBe('vpc:1.0');
+    const result = await deploy(versionEvent('Delete', properties, { PhysicalResourceId: 'vpc:1.0' }));
+    expect(result.Data?.Notice).toMatch(/^Proton keeps the environment template version vpc:1\.0 \(.*production.*\)/);
+    expect(await versionsOf('vpc')).toEqual(['1.0:PUBLISHED']);
+    expect(await tagsOf('vpc:1.0')).toMatchObject({ [SystemTags.SUPERSEDED]: 'true' });
   });
 
   test('deleting a stack deletes the recommended version after the others, whatever order they come in', async () => {
@@ -368,5 +417,5 @@ describe('service template versions', () => {
 
 test('an unknown resource type fails with the types the handler serves', async () => {
   const error = await failure(deploy(versionEvent('Create', {}, { ResourceType: 'Custom::Unknown' })));
-  expect(error.message).toMatch(/Unknown custom resource type "Custom::Unknown"; this handler serves Custom::ProtonEnvironmentTemplateVersion/);
+  expect(error.message).toMatch(/Unknown custom resource type "Custom::Unknown"; this handler serves .*Custom::ProtonEnvironmentTemplate, .*Custom::ProtonEnvironmentTemplateVersion/);
 });

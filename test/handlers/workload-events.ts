@@ -3,6 +3,7 @@
  * against proton-local on a ManualClock: every isComplete poll lets a quarter of a deployment's time pass.
  */
 import { handler } from '../../lambda/proton.lambda';
+import { POLL_BUDGET_VARIABLE } from '../../lambda/shared/lifecycle';
 import { CustomResourceEvent, ProviderFailure, ProviderResponse, runProvider } from '../../src/local/deploy/provider-runner';
 import { TEST_CREDENTIALS, TEST_REGION } from '../local/helpers';
 import { DEPLOYMENT_DELAY_MS, useWorkloads, WorkloadFixture } from '../local/workload-helpers';
@@ -31,6 +32,9 @@ export function useHandlerWorkloads(): HandlerFixture {
       AWS_REGION: TEST_REGION,
       AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      // One step per isComplete invocation: the ManualClock only moves between polls (runProvider's sleep), so polling
+      // inside an invocation with real timers would only wait out the budget.
+      [POLL_BUDGET_VARIABLE]: '0',
     });
     jest.spyOn(console, 'log').mockImplementation(() => undefined);
   });
