@@ -37,11 +37,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   integrationTestAutoDiscover: false,
 
   // Runtime dependencies of the constructs and of proton-local; jsii requires them bundled.
-  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'tar-stream@^3.2.2'],
+  // nunjucks renders Proton's Jinja IaC files (src/render/); it is the maintained Jinja-compatible engine for JavaScript.
+  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'tar-stream@^3.2.2', 'nunjucks@^3.2.4'],
   devDeps: [
     `@aws-sdk/client-proton@${PROTON_CLIENT_VERSION}`,
     '@aws-sdk/client-s3@^3',
     '@types/aws-lambda',
+    '@types/nunjucks',
     '@types/tar-stream',
     'esbuild',
   ],
