@@ -266,8 +266,13 @@ const TAR_BLOCK = 512;
 
 // tar-stream's streaming packer is asynchronous, and constructs pack at synth time, which is synchronous:
 // its header encoder (not in its exports map, hence the relative require) builds the same ustar headers directly.
-const tarHeaders: { encode(header: Omit<tar.Header, 'linkname' | 'devmajor' | 'devminor'>): Buffer | null } =
-  createRequire(require.resolve('tar-stream'))('./headers.js');
+const tarHeaders: {
+  encode(header: Omit<tar.Header, 'linkname' | 'devmajor' | 'devminor'>): Buffer | null;
+  // Beside tar.Header's entry types, the decoder reports the extension headers GNU tar and pax write.
+  decode(block: Buffer, filenameEncoding: string, allowUnknownFormat: boolean): (Omit<tar.Header, 'type'> & { type: string }) | null;
+  decodePax(block: Buffer): { path?: string };
+  decodeLongPath(block: Buffer, encoding: string): string;
+} = createRequire(require.resolve('tar-stream'))('./headers.js');
 
 /**
  * Packs files into a deterministic .tar.gz: files at the archive root sorted by path, no directory entries, fixed
@@ -332,6 +337,51 @@ export async function unpackBundle(archive: Buffer): Promise<BundleFile[]> {
     }
   } catch (e) {
     throw e instanceof BundleError ? e : new BundleError(`the bundle archive is not a valid tar file: ${(e as Error).message}`);
+  }
+  return stripWrappingFolder([...files].map(([path, content]) => ({ path, content }))).sort(byPath);
+}
+
+/**
+ * Reads a .tar.gz bundle synchronously, as unpackBundle does (same layout rules), for callers that cannot wait:
+ * proton-local renders a template version's stored bundle, which unpackBundle already accepted at registration.
+ *
+ * @throws BundleError when the archive is not a gzipped tar
+ */
+export function unpackBundleSync(archive: Buffer): BundleFile[] {
+  let tarball: Buffer;
+  try {
+    tarball = gunzipSync(archive, { maxOutputLength: BUNDLE_LIMITS.maxBundleBytes });
+  } catch (e) {
+    throw new BundleError(`the bundle archive is not a gzip-compressed tar file within 5 MB: ${(e as Error).message}`);
+  }
+  const files = new Map<string, Buffer>();
+  let longName: string | undefined;
+  for (let offset = 0; offset + TAR_BLOCK <= tarball.length;) {
+    let header: ReturnType<typeof tarHeaders.decode>;
+    try {
+      header = tarHeaders.decode(tarball.subarray(offset, offset + TAR_BLOCK), 'utf-8', false);
+    } catch (e) {
+      throw new BundleError(`the bundle archive is not a valid tar file: ${(e as Error).message}`);
+    }
+    if (!header) break;
+    const size = header.size ?? 0;
+    const content = tarball.subarray(offset + TAR_BLOCK, offset + TAR_BLOCK + size);
+    offset += TAR_BLOCK + Math.ceil(size / TAR_BLOCK) * TAR_BLOCK;
+    // GNU tar and pax extensions name the next entry when its path is longer than a ustar header holds.
+    if (header.type === 'gnu-long-path') {
+      longName = tarHeaders.decodeLongPath(content, 'utf-8');
+      continue;
+    }
+    if (header.type === 'pax-header') {
+      longName = tarHeaders.decodePax(content).path ?? longName;
+      continue;
+    }
+    const path = (longName ?? header.name).replace(/^(\.\/)+/, '');
+    longName = undefined;
+    if (header.type === 'file' || header.type === 'contiguous-file') {
+      checkPath(path);
+      files.set(path, Buffer.from(content));
+    }
   }
   return stripWrappingFolder([...files].map(([path, content]) => ({ path, content }))).sort(byPath);
 }

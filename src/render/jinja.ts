@@ -1,0 +1,118 @@
+/**
+ * Proton's Jinja rendering of CloudFormation IaC files, with nunjucks (a Jinja-compatible engine for JavaScript).
+ *
+ * User Guide, "AWS Proton parameters" (parameters.html): "To process AWS CloudFormation IaC parameters, AWS Proton uses
+ * Jinja". "Parameter filters for CloudFormation IaC files" (parameter-filters.html) defines Proton's own filters,
+ * registered here, and says the `default` filter lets "templates render without failure even when the component you
+ * refer to is missing": a reference to a parameter that does not exist fails rendering, so undefined values are errors
+ * here too (nunjucks' throwOnUndefined), while `is defined` tests and `| default(...)` still work.
+ *
+ * CDK-free.
+ */
+import * as nunjucks from 'nunjucks';
+import { stringify } from 'yaml';
+import { RenderError } from './cloudformation';
+
+/** Parameter values of Proton's namespace (`environment`, `service`, `service_instance`, `pipeline`, `service_instances`). */
+export type JinjaContext = { [name: string]: unknown };
+
+// Proton's list-formatting filters are written inline (`Environment:` then `{{ outputs | filter }}` on its own line):
+// their multi-line YAML must take the column the expression starts at. The filters wrap their text in these markers
+// and renderJinja indents every following line to that column once the whole file is rendered.
+const BLOCK_START = '\uE000';
+const BLOCK_END = '\uE001';
+const BLOCK = new RegExp(`${BLOCK_START}([^${BLOCK_END}]*)${BLOCK_END}`, 'g');
+
+/** parameter-filters.html: "the value is required to match the regular expression ^[a-zA-Z0-9_-]*$" when raw is False. */
+const ECS_SAFE_VALUE = /^[a-zA-Z0-9_-]*$/;
+/** An IAM managed policy ARN (any partition). */
+const IAM_POLICY_ARN = /^arn:[a-zA-Z-]+:iam::(\d{12}|aws):policy\/.+$/;
+
+function outputsOf(value: unknown, filter: string): Array<[string, string]> {
+  // A missing component (no `service_instance.components.default`) has no outputs: the filters render nothing.
+  if (value === undefined || value === null) return [];
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`${filter} formats a mapping of outputs (such as service_instance.components.default.outputs), got ${JSON.stringify(value)}`);
+  }
+  return Object.entries(value as { [key: string]: unknown }).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+}
+
+function block(value: unknown): string {
+  const isEmpty = Array.isArray(value) ? value.length === 0 : Object.keys(value as object).length === 0;
+  return isEmpty ? '' : `${BLOCK_START}${stringify(value).trimEnd()}${BLOCK_END}`;
+}
+
+/** Proton's filters (parameter-filters.html); `default` and the other Jinja built-ins come with nunjucks. */
+const PROTON_FILTERS: { [name: string]: (...args: any[]) => string } = {
+  /** dict → YAML list of `Name`/`Value` dicts, for a ContainerDefinition's `Environment`. */
+  proton_cfn_ecs_task_definition_formatted_env_vars(outputs: unknown, raw: boolean = true) {
+    const entries = outputsOf(outputs, 'proton_cfn_ecs_task_definition_formatted_env_vars');
+    if (!raw) {
+      const bad = entries.find(([, v]) => !ECS_SAFE_VALUE.test(v));
+      if (bad) {
+        throw new Error(`proton_cfn_ecs_task_definition_formatted_env_vars(raw=False): output ${bad[0]} value ${JSON.stringify(bad[1])} does not match ${ECS_SAFE_VALUE.source}`);
+      }
+    }
+    return block(entries.map(([Name, Value]) => ({ Name, Value })));
+  },
+  /** dict → YAML dict, for a Lambda function's `Environment.Variables`. */
+  proton_cfn_lambda_function_formatted_env_vars(outputs: unknown, raw: boolean = true) {
+    const entries = outputsOf(outputs, 'proton_cfn_lambda_function_formatted_env_vars');
+    if (!raw) {
+      const bad = entries.find(([, v]) => !ECS_SAFE_VALUE.test(v));
+      if (bad) {
+        throw new Error(`proton_cfn_lambda_function_formatted_env_vars(raw=False): output ${bad[0]} value ${JSON.stringify(bad[1])} does not match ${ECS_SAFE_VALUE.source}`);
+      }
+    }
+    return block(Object.fromEntries(entries));
+  },
+  /** dict → YAML list of the values that are IAM managed policy ARNs, for a role's `ManagedPolicyArns`. */
+  proton_cfn_iam_policy_arns(outputs: unknown) {
+    return block(outputsOf(outputs, 'proton_cfn_iam_policy_arns').map(([, v]) => v).filter(v => IAM_POLICY_ARN.test(v)));
+  },
+};
+
+// No loader: Proton renders one file, without includes. Jinja does not escape HTML by default, nor does Proton.
+const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+for (const [name, filter] of Object.entries(PROTON_FILTERS)) {
+  environment.addFilter(name, filter);
+}
+
+/**
+ * Renders one Jinja file of a bundle.
+ *
+ * @param file the file's bundle path, for messages
+ * @throws RenderError naming the file, the line, the problem and the line's text
+ */
+export function renderJinja(source: string, file: string, context: JinjaContext): string {
+  let rendered: string;
+  try {
+    rendered = environment.renderString(source, context);
+  } catch (e) {
+    throw new RenderError(describeJinjaError(source, file, (e as Error).message));
+  }
+  return indentBlocks(rendered);
+}
+
+/** nunjucks messages read "(unknown path) [Line 3, Column 7]\n  unexpected token: %}"; Proton's name the file and line. */
+function describeJinjaError(source: string, file: string, message: string): string {
+  const position = /\[Line (\d+), Column (\d+)\]/.exec(message);
+  const problem = message.replace(/^\(unknown path\)( \[Line \d+, Column \d+\])?\s*/, '').replace(/^Error: /, '').trim();
+  const explained = problem === 'attempted to output null or undefined value'
+    ? 'a referenced parameter is not defined (an input, output or resource parameter that does not exist here; '
+      + 'use `is defined` or `| default(...)` for optional ones)'
+    : problem;
+  if (!position) {
+    return `${file}: Jinja rendering failed: ${explained}`;
+  }
+  const line = Number(position[1]);
+  const text = source.split('\n')[line - 1]?.trim() ?? '';
+  return `${file}: Jinja rendering failed at line ${line}: ${explained}${text ? ` (line ${line}: ${text})` : ''}`;
+}
+
+function indentBlocks(rendered: string): string {
+  return rendered.replace(BLOCK, (_match, text: string, offset: number) => {
+    const column = offset - (rendered.lastIndexOf('\n', offset - 1) + 1);
+    return text.split('\n').join(`\n${' '.repeat(column)}`);
+  });
+}
