@@ -6,3 +6,4 @@ export * from './service-template-version';
 export * from './environment';
 export * from './service';
 export * from './account-settings';
+export * from './renderer';

@@ -37,6 +37,30 @@ function outputsOf(value: unknown, filter: string): Array<[string, string]> {
   return Object.entries(value as { [key: string]: unknown }).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
 }
 
+/** nunjucks passes keyword arguments (`raw=False`) as a last object argument marked `__keywords`. */
+function rawArgument(raw: unknown): boolean {
+  if (typeof raw === 'object' && raw !== null && (raw as { __keywords?: boolean }).__keywords) {
+    return (raw as { raw?: unknown }).raw !== false;
+  }
+  return raw !== false;
+}
+
+/**
+ * Jinja's `tojson`: Python's json.dumps with Jinja's default policy (sorted keys, `", "` and `": "` separators), and
+ * `<`, `>`, `&` and `'` escaped so the text is safe in HTML.
+ */
+function toJson(value: unknown): string {
+  const dumps = (v: unknown): string => {
+    if (Array.isArray(v)) return `[${v.map(dumps).join(', ')}]`;
+    if (typeof v === 'object' && v !== null) {
+      return `{${Object.keys(v).sort().map(k => `${JSON.stringify(k)}: ${dumps((v as { [key: string]: unknown })[k])}`).join(', ')}}`;
+    }
+    if (v === undefined) throw new Error('tojson: the value is undefined');
+    return JSON.stringify(v);
+  };
+  return dumps(value).replace(/[<>&']/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function block(value: unknown): string {
   const isEmpty = Array.isArray(value) ? value.length === 0 : Object.keys(value as object).length === 0;
   return isEmpty ? '' : `${BLOCK_START}${stringify(value).trimEnd()}${BLOCK_END}`;
@@ -45,9 +69,9 @@ function block(value: unknown): string {
 /** Proton's filters (parameter-filters.html); `default` and the other Jinja built-ins come with nunjucks. */
 const PROTON_FILTERS: { [name: string]: (...args: any[]) => string } = {
   /** dict → YAML list of `Name`/`Value` dicts, for a ContainerDefinition's `Environment`. */
-  proton_cfn_ecs_task_definition_formatted_env_vars(outputs: unknown, raw: boolean = true) {
+  proton_cfn_ecs_task_definition_formatted_env_vars(outputs: unknown, raw: unknown = true) {
     const entries = outputsOf(outputs, 'proton_cfn_ecs_task_definition_formatted_env_vars');
-    if (!raw) {
+    if (!rawArgument(raw)) {
       const bad = entries.find(([, v]) => !ECS_SAFE_VALUE.test(v));
       if (bad) {
         throw new Error(`proton_cfn_ecs_task_definition_formatted_env_vars(raw=False): output ${bad[0]} value ${JSON.stringify(bad[1])} does not match ${ECS_SAFE_VALUE.source}`);
@@ -56,9 +80,9 @@ const PROTON_FILTERS: { [name: string]: (...args: any[]) => string } = {
     return block(entries.map(([Name, Value]) => ({ Name, Value })));
   },
   /** dict → YAML dict, for a Lambda function's `Environment.Variables`. */
-  proton_cfn_lambda_function_formatted_env_vars(outputs: unknown, raw: boolean = true) {
+  proton_cfn_lambda_function_formatted_env_vars(outputs: unknown, raw: unknown = true) {
     const entries = outputsOf(outputs, 'proton_cfn_lambda_function_formatted_env_vars');
-    if (!raw) {
+    if (!rawArgument(raw)) {
       const bad = entries.find(([, v]) => !ECS_SAFE_VALUE.test(v));
       if (bad) {
         throw new Error(`proton_cfn_lambda_function_formatted_env_vars(raw=False): output ${bad[0]} value ${JSON.stringify(bad[1])} does not match ${ECS_SAFE_VALUE.source}`);
@@ -77,6 +101,11 @@ const environment = new nunjucks.Environment(null, { autoescape: false, throwOnU
 for (const [name, filter] of Object.entries(PROTON_FILTERS)) {
   environment.addFilter(name, filter);
 }
+// Jinja built-ins nunjucks lacks: the tojson filter and Python's literals (nunjucks only knows true, false and none).
+environment.addFilter('tojson', toJson);
+environment.addGlobal('True', true);
+environment.addGlobal('False', false);
+environment.addGlobal('None', null);
 
 /**
  * Renders one Jinja file of a bundle.

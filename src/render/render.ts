@@ -10,8 +10,9 @@
  *    `environment.outputs.X` (also as `service_instance.environment.outputs.X`), `service_instance.environment.name` and
  *    `.account_id`, `service_instance.components.default.outputs.X` (the attached component's outputs);
  *  - pipeline files: `pipeline.inputs.X`, `service.name`, `service.repository_id`, `service.branch_name`,
- *    `service.repository_connection_arn`, and `service_instances`, each with `name`, `inputs` and `environment`
- *    (`name`, `account_id`, `outputs`), iterated with `{% for service_instance in service_instances %}`.
+ *    `service.repository_connection_arn`, and `service_instances`, each with `name`, `inputs`, `outputs` (AWS's
+ *    apigw-lambda-svc sample reads `service_instances[0].outputs.LambdaRuntime`) and `environment` (`name`,
+ *    `account_id`, `outputs`), iterated with `{% for service_instance in service_instances %}`.
  *
  * CDK-free: proton-local, its CLI and the constructs share it.
  */
@@ -52,6 +53,11 @@ export interface InstanceParameters {
   readonly environment: EnvironmentParameters;
   /** The outputs of the component attached to the instance; undefined when none is attached. */
   readonly componentOutputs?: OutputMap;
+  /**
+   * The instance's own outputs, which pipeline files read (`service_instances[0].outputs.X` in AWS's samples);
+   * undefined renders placeholders `<service_instance.outputs.KEY>`.
+   */
+  readonly outputs?: OutputMap;
 }
 
 export type RenderRequest =
@@ -207,13 +213,15 @@ function serviceNamespace(service: ServiceParameters): { [key: string]: unknown 
   });
 }
 
-function instanceNamespace(instance: InstanceParameters, inputs: Inputs): { [key: string]: unknown } {
+function instanceNamespace(instance: InstanceParameters, inputs: Inputs, forPipeline: boolean): { [key: string]: unknown } {
   return {
     name: instance.name,
     inputs,
     environment: environmentNamespace(instance.environment),
     // Proton names the attached component "default" (svc-parameters.html: service_instance.components.default.outputs).
     components: instance.componentOutputs ? { default: { outputs: instance.componentOutputs } } : {},
+    // An instance file cannot read its own outputs; the pipeline, deployed after the instances, reads theirs.
+    ...(forPipeline ? { outputs: instance.outputs ?? placeholders('service_instance.outputs') } : {}),
   };
 }
 
@@ -229,7 +237,7 @@ function namespaceFor(schema: TemplateSchema, request: RenderRequest, allowUnkno
       return {
         environment: environmentNamespace(instance.environment),
         service: serviceNamespace(service),
-        service_instance: instanceNamespace(instance, inputs),
+        service_instance: instanceNamespace(instance, inputs, false),
       };
     }
     case 'SERVICE_PIPELINE': {
@@ -239,7 +247,7 @@ function namespaceFor(schema: TemplateSchema, request: RenderRequest, allowUnkno
         pipeline: { inputs },
         service: serviceNamespace(service),
         service_instances: instances.map(instance => instanceNamespace(instance,
-          checkedInputs(schema, 'serviceInputType', instance.inputs, `service instance ${instance.name}`, allowUnknown))),
+          checkedInputs(schema, 'serviceInputType', instance.inputs, `service instance ${instance.name}`, allowUnknown), true)),
       };
     }
   }

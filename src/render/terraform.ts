@@ -34,7 +34,9 @@ export function terraformOutputs(text: string): TerraformOutput[] {
  * An output's value when its expression is a plain string literal or one of Proton's input variables
  * (`var.<namespace>.inputs.<name>`); undefined when only Terraform could evaluate it.
  */
-export function terraformOutputValue(expression: string | undefined, inputs: { [namespace: string]: { [name: string]: unknown } }): string | undefined {
+export function terraformOutputValue(
+  expression: string | undefined, inputs: { [namespace: string]: { [name: string]: unknown } },
+): string | undefined {
   if (expression === undefined) return undefined;
   const literal = /^"((?:[^"\\$]|\\.|\$(?!\{))*)"$/.exec(expression);
   if (literal) {
