@@ -185,8 +185,8 @@ function asOutputString(value: unknown): string {
 }
 
 function oneLine(message: string): string {
-  // yaml's pretty errors add the offending line and a caret: keep them, on one line each joined by " | ".
-  return message.split('\n').map(l => l.trimEnd()).filter(l => l !== '').join(' | ');
+  // yaml's pretty errors add the offending line and a caret under it: the line is kept, joined by " | ".
+  return message.split('\n').map(l => l.trim()).filter(l => l !== '' && !/^\^+$/.test(l)).join(' | ');
 }
 
 function describe(value: unknown): string {
