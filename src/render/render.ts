@@ -270,3 +270,75 @@ function terraformInputs(context: JinjaContext): { [namespace: string]: Inputs }
   }
   return result;
 }
+
+/**
+ * The output keys the bundle's IaC for one kind of target declares, without a spec: the file is rendered with the
+ * schema's defaults (and a stand-in of the declared type for each required input without one), placeholder names,
+ * environment outputs and repository; a file that still does not render is read for its `Outputs:` section directly.
+ *
+ * @returns undefined when the bundle has no such infrastructure or only its provisioning knows the outputs (CodeBuild)
+ */
+export function declaredOutputsOf(files: BundleFile[], schema: TemplateSchema, kind: RenderRequest['kind']): string[] | undefined {
+  const dir = INFRASTRUCTURE_DIR[kind];
+  const manifest = files.find(f => f.path === `${dir}/manifest.yaml`);
+  if (!manifest) return undefined;
+  const placeholderService: ServiceParameters = {
+    name: '<service>', repositoryId: '<owner/repository>', branchName: '<branch>', repositoryConnectionArn: '<connection>',
+  };
+  const instance = (name: string): InstanceParameters => ({
+    name, inputs: standInInputs(schema, 'serviceInputType'), environment: { name: '<environment>', accountId: '111111111111' },
+  });
+  const request: RenderRequest = kind === 'ENVIRONMENT'
+    ? { kind, environment: { name: '<environment>', inputs: standInInputs(schema, 'environmentInputType') } }
+    : kind === 'SERVICE_INSTANCE'
+      ? { kind, service: placeholderService, instance: instance('<instance>') }
+      : { kind, service: placeholderService, pipelineInputs: standInInputs(schema, 'pipelineInputType'), instances: [instance('<instance>')] };
+  try {
+    const rendering = renderBundle(files, schema, request, { allowUnknownInputs: true });
+    return rendering.language === 'codebuild' ? undefined : rendering.outputs;
+  } catch (e) {
+    if (!(e instanceof RenderError)) throw e;
+    const template = firstTemplate(manifest);
+    const file = files.find(f => f.path === posix.join(dir, String(template.file)));
+    return file ? outputsSectionKeys(file.content.toString('utf8')) : [];
+  }
+}
+
+/** Inputs that satisfy the schema's type: its defaults, and for a required input without one a value of its type. */
+function standInInputs(schema: TemplateSchema, typeField: 'environmentInputType' | 'serviceInputType' | 'pipelineInputType'): Inputs {
+  const typeName = schema[typeField];
+  const model = typeName === undefined ? undefined : schema.types[typeName];
+  const properties: { [name: string]: any } = model?.properties ?? {};
+  const required: string[] = Array.isArray(model?.required) ? model.required : [];
+  const inputs: Inputs = {};
+  for (const name of required) {
+    const property = properties[name] ?? {};
+    if (property.default !== undefined) continue;
+    if (Array.isArray(property.enum) && property.enum.length > 0) {
+      inputs[name] = property.enum[0];
+      continue;
+    }
+    const byType: { [type: string]: unknown } = {
+      number: property.minimum ?? 0, integer: property.minimum ?? 0, boolean: false, array: [], object: {},
+    };
+    inputs[name] = byType[property.type] ?? `<${name}>`;
+  }
+  return inputs;
+}
+
+/** The keys of a template's top-level `Outputs:` mapping, read line by line (for a file whose Jinja could not render). */
+function outputsSectionKeys(text: string): string[] {
+  const lines = text.split('\n');
+  const start = lines.findIndex(line => /^Outputs:\s*(#.*)?$/.test(line));
+  if (start < 0) return [];
+  const keys: string[] = [];
+  let indent: number | undefined;
+  for (const line of lines.slice(start + 1)) {
+    if (/^\S/.test(line) && !/^\{[%#]/.test(line)) break; // the next top-level section
+    const match = /^(\s+)([A-Za-z0-9{}._ -]+?):\s*(#.*)?$/.exec(line) ?? /^(\s+)([A-Za-z0-9{}._ -]+?):\s/.exec(line);
+    if (!match) continue;
+    indent ??= match[1].length;
+    if (match[1].length === indent) keys.push(match[2].trim());
+  }
+  return keys;
+}
