@@ -5,14 +5,17 @@
  *   proton-local serve [--host 127.0.0.1] [--port N] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
  *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N]
  *   proton-local deploy|destroy|status|demo ...   (local deployment, see src/local/deploy/)
+ *   proton-local render ...                       (a bundle's rendered IaC, see src/local/render-command.ts)
  */
 import { parseArgs } from 'util';
 import { ProtonLocal, ProtonLocalOptions } from './index';
+import { RENDER_USAGE, RenderUsageError, runRenderCommand } from './render-command';
 
 const USAGE = `Usage:
   proton-local serve [--host 127.0.0.1] [--port 4000] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N]
-  proton-local deploy|destroy|status|demo [options]`;
+  proton-local deploy|destroy|status|demo [options]
+${RENDER_USAGE}`;
 
 const DEPLOY_COMMANDS = ['deploy', 'destroy', 'status', 'demo'];
 
@@ -84,11 +87,23 @@ async function serve(argv: string[]): Promise<number> {
   });
 }
 
+/** proton-local render: the rendered IaC of a bundle for a spec file, on stdout. */
+function render(argv: string[]): number {
+  try {
+    return runRenderCommand(argv, { stdout: text => process.stdout.write(text) });
+  } catch (error) {
+    throw error instanceof RenderUsageError ? new UsageError(error.message) : error;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'serve') {
       return await serve(rest);
+    }
+    if (command === 'render') {
+      return render(rest);
     }
     if (DEPLOY_COMMANDS.includes(command)) {
       // Loaded on demand: serving needs none of the deployment code.
@@ -100,7 +115,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 1 : 0;
     }
-    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}`);
+    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}, render`);
   } catch (error) {
     const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`proton-local: ${(error as Error).message}\n${isUsage ? `${USAGE}\n` : ''}`);

@@ -253,10 +253,13 @@ function namespaceFor(schema: TemplateSchema, request: RenderRequest, allowUnkno
   }
 }
 
-/** Outputs Proton would know and the caller did not give: `{{ environment.outputs.VPC }}` renders `<environment.outputs.VPC>`. */
-function placeholders(namespace: string): OutputMap {
-  return new Proxy({}, {
-    get: (target, key) => (typeof key === 'string' ? `<${namespace}.${key}>` : Reflect.get(target, key)),
+/**
+ * Outputs Proton would know and the caller did not give: `{{ environment.outputs.VPC }}` renders `<environment.outputs.VPC>`
+ * unless `known` has VPC.
+ */
+export function placeholders(namespace: string, known: OutputMap = {}): OutputMap {
+  return new Proxy({ ...known }, {
+    get: (target, key) => (typeof key === 'string' && !Object.hasOwn(target, key) ? `<${namespace}.${key}>` : Reflect.get(target, key)),
     has: (_target, key) => typeof key === 'string',
   });
 }
