@@ -207,6 +207,8 @@ export interface RenderPipelineProps {
  * Use it to unit-test a bundle, or to read the outputs its templates declare.
  *
  * @example
+ * import { ProtonRenderer, TemplateBundle } from 'cdk-proton';
+ *
  * const rendered = ProtonRenderer.renderEnvironment({
  *   bundle: TemplateBundle.fromDirectory('templates/fargate-env'),
  *   environmentName: 'prod',
