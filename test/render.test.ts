@@ -1,7 +1,10 @@
-import { readFileSync } from 'fs';
-import { join } from 'path';
+import { execFileSync } from 'child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { dirname, join } from 'path';
 import { parse } from 'yaml';
 import { ProtonRenderer, RenderedTemplate, TemplateBundle } from '../src';
+import { packBundleSync, unpackBundle, unpackBundleSync } from '../src/private/bundle';
 import { parseTemplateSchema } from '../src/private/schema';
 import { outputValues, parseCloudFormation } from '../src/render/cloudformation';
 import { renderJinja } from '../src/render/jinja';
@@ -292,5 +295,24 @@ describe('Terraform bundles', () => {
     expect(JSON.parse(rendered.body)).toEqual({ environment: { name: 'dev', inputs: { vpc_cidr: '10.0.0.0/16' } } });
     expect(rendered.outputValues).toEqual({ vpc_id: 'AWSProton-dev-vpc_id', cidr: '10.0.0.0/16', greeting: 'hello', templated: 'AWSProton-dev-templated' });
     expect(terraformOutputValue(undefined, {})).toBeUndefined();
+  });
+});
+
+describe('stored bundles are read synchronously, as the asynchronous reader reads them', () => {
+  test('a packed bundle, and a GNU tar archive with a wrapping folder and a path longer than a ustar name', async () => {
+    const files = bundleOf('environment-templates/vpc-env/v1')._files();
+    expect(unpackBundleSync(packBundleSync(files))).toEqual(files);
+
+    const dir = mkdtempSync(join(tmpdir(), 'render-tar-'));
+    const longFolder = `infrastructure/${'nested-folder-'.repeat(8)}`;
+    for (const [path, content] of [['wrapper/schema/schema.yaml', 'schema: {}\n'], [`wrapper/${longFolder}/file.yaml`, 'a: 1\n']]) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+    execFileSync('tar', ['-czf', join(dir, 'bundle.tar.gz'), '-C', dir, 'wrapper']);
+    const archive = readFileSync(join(dir, 'bundle.tar.gz'));
+    const unpacked = unpackBundleSync(archive);
+    expect(unpacked.map(f => f.path)).toEqual([`${longFolder}/file.yaml`, 'schema/schema.yaml']);
+    expect(unpacked).toEqual(await unpackBundle(archive));
   });
 });
