@@ -116,11 +116,26 @@ environment.addGlobal('None', null);
 export function renderJinja(source: string, file: string, context: JinjaContext): string {
   let rendered: string;
   try {
-    rendered = environment.renderString(source, context);
+    rendered = compiled(source).render(context);
   } catch (e) {
     throw new RenderError(describeJinjaError(source, file, (e as Error).message));
   }
   return indentBlocks(rendered);
+}
+
+// Compiled templates by source: proton-local renders the same few files for every deployment.
+const compiledTemplates = new Map<string, nunjucks.Template>();
+const MAX_COMPILED_TEMPLATES = 100;
+
+function compiled(source: string): nunjucks.Template {
+  let template = compiledTemplates.get(source);
+  if (!template) {
+    // eagerCompile: a syntax error is thrown here, and nothing broken is cached.
+    template = new nunjucks.Template(source, environment, undefined, true);
+    if (compiledTemplates.size >= MAX_COMPILED_TEMPLATES) compiledTemplates.delete(compiledTemplates.keys().next().value!);
+    compiledTemplates.set(source, template);
+  }
+  return template;
 }
 
 /** nunjucks messages read "(unknown path) [Line 3, Column 7]\n  unexpected token: %}"; Proton's name the file and line. */
