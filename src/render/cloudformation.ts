@@ -138,7 +138,7 @@ export function outputValues(template: CloudFormationTemplate, context: OutputVa
       if (!Object.hasOwn(conditions, name)) {
         throw new TemplateError(`${where}: condition ${name} is not in the template's Conditions`);
       }
-      return Boolean(resolveValue(conditions[name], this, `Conditions.${name}`));
+      return Boolean(resolveValue(conditions[name], resolveContext, `Conditions.${name}`));
     },
   };
 

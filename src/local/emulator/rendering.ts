@@ -5,6 +5,7 @@
  * are the rendered template's `Outputs` (Terraform: its `output` blocks), with literal, input and parameter values as
  * they are and stable placeholders for what only AWS knows.
  */
+import { createHash } from 'node:crypto';
 import type { OutputRecord, ResolvedTemplateVersion } from './deployments';
 import type { EnvironmentRecord } from './environments';
 import type { ServiceInstanceRecord, ServiceRecord } from './services';
@@ -27,13 +28,13 @@ export function planWithOutputs(outputs: OutputRecord[]): DeploymentPlan {
   return { outputs };
 }
 
-// Unpacked bundles by version: a version's bundle never changes, and deployments of it are frequent.
+// Unpacked bundles by content (a reset emulator may register another bundle under the same version ARN).
 const bundleCache = new Map<string, BundleFile[]>();
 const MAX_CACHED_BUNDLES = 200;
 
 function bundleFiles(version: TemplateVersionRecord): BundleFile[] | undefined {
   if (version.bundle === undefined) return undefined;
-  const key = `${version.arn}@${version.createdAt}`;
+  const key = createHash('sha256').update(version.bundle).digest('hex');
   let files = bundleCache.get(key);
   if (!files) {
     files = unpackBundleSync(Buffer.from(version.bundle, 'base64'));
