@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
+import * as nunjucks from 'nunjucks';
 import { parse } from 'yaml';
 import { ProtonRenderer, RenderedTemplate, TemplateBundle } from '../src';
 import { packBundleSync, unpackBundle, unpackBundleSync } from '../src/private/bundle';
@@ -220,6 +221,15 @@ describe('Proton\'s parameter filters and Jinja features', () => {
     expect(parse(render('Variables:\n  {{ outputs | proton_cfn_lambda_function_formatted_env_vars }}\n'))).toEqual({ Variables: outputs });
     expect(() => render('{{ outputs | proton_cfn_ecs_task_definition_formatted_env_vars(raw=False) }}'))
       .toThrow(/x\.yaml: Jinja rendering failed.*output B value "arn:aws:iam::123456789012:policy\/p" does not match \^\[a-zA-Z0-9_-\]\*\$/);
+  });
+
+  test('values print as Jinja prints them (Python\'s str): booleans, lists and mappings that YAML reads back', () => {
+    const context = { inputs: { on: true, subnets: ['a', "it's"], tags: { team: 'web', size: 2 }, port: 80 } };
+    const rendered = renderJinja('On: {{ inputs.on }}\nSubnets: {{ inputs.subnets }}\nTags: {{ inputs.tags }}\nPort: {{ inputs.port }}\n', 'x.yaml', context);
+    expect(rendered).toBe('On: True\nSubnets: [\'a\', "it\'s"]\nTags: {\'team\': \'web\', \'size\': 2}\nPort: 80\n');
+    expect(parse(rendered)).toEqual({ On: true, Subnets: ['a', "it's"], Tags: { team: 'web', size: 2 }, Port: 80 });
+    // Only while a Proton file renders: other nunjucks users in the process print as nunjucks does.
+    expect(nunjucks.renderString('{{ on }}', { on: true })).toBe('true');
   });
 
   test('proton_cfn_iam_policy_arns keeps only policy ARNs; default fills a missing reference', () => {

@@ -96,6 +96,39 @@ const PROTON_FILTERS: { [name: string]: (...args: any[]) => string } = {
   },
 };
 
+/**
+ * What Jinja prints for a value: Python's str(). Booleans are `True`/`False`, and lists and mappings print as Python
+ * literals (`['a', 'b']`, `{'k': 1}`), which YAML reads back as a list or a mapping; nunjucks would print `true` and `a,b`.
+ */
+function pythonStr(value: unknown): unknown {
+  if (typeof value === 'boolean' || Array.isArray(value) || (typeof value === 'object' && value !== null && !(value instanceof nunjucks.runtime.SafeString))) {
+    return pythonRepr(value);
+  }
+  return value;
+}
+
+function pythonRepr(value: unknown): string {
+  if (typeof value === 'string') {
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const escaped = value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+    return `${quote}${escaped.split(quote).join(`\\${quote}`)}${quote}`;
+  }
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  if (value === null || value === undefined) return 'None';
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as object).map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`).join(', ')}}`;
+  }
+  return String(value);
+}
+
+// nunjucks prints every `{{ }}` through runtime.suppressValue, shared by every nunjucks user in the process: it is
+// wrapped once, and prints the Python way only while renderJinja runs (rendering is synchronous).
+const runtime = nunjucks.runtime as unknown as { suppressValue(value: unknown, autoescape: boolean): unknown };
+const suppressValue = runtime.suppressValue;
+let renderingProtonTemplate = false;
+runtime.suppressValue = (value, autoescape) => suppressValue(renderingProtonTemplate ? pythonStr(value) : value, autoescape);
+
 // No loader: Proton renders one file, without includes. Jinja does not escape HTML by default, nor does Proton.
 const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
 for (const [name, filter] of Object.entries(PROTON_FILTERS)) {
@@ -115,10 +148,13 @@ environment.addGlobal('None', null);
  */
 export function renderJinja(source: string, file: string, context: JinjaContext): string {
   let rendered: string;
+  renderingProtonTemplate = true;
   try {
     rendered = compiled(source).render(context);
   } catch (e) {
     throw new RenderError(describeJinjaError(source, file, (e as Error).message));
+  } finally {
+    renderingProtonTemplate = false;
   }
   return indentBlocks(rendered);
 }
