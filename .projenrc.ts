@@ -37,14 +37,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
   integrationTestAutoDiscover: false,
 
   // Runtime dependencies of the constructs and of proton-local; jsii requires them bundled. Bundles are packed and read
-  // by src/private/tar.ts: see there why no tar library is among them.
-  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0'],
+  // by src/private/tar.ts: see there why no tar library is among them. nunjucks renders Proton's Jinja IaC files
+  // (src/render/); it is the maintained Jinja-compatible engine for JavaScript.
+  bundledDeps: ['yaml@^2.9.1', 'ajv@^8.20.0', 'nunjucks@^3.2.4'],
   devDeps: [
     `@aws-sdk/client-proton@${PROTON_CLIENT_VERSION}`,
     '@aws-sdk/client-s3@^3',
     '@types/aws-lambda',
     // An independent tar implementation (with its own types): the tests check that our archives and other tools' interoperate.
     'tar-stream@^3.2.2',
+    '@types/nunjucks',
     'esbuild',
     // Runs TypeScript apps, the examples and the CLI from source (ts-node 10 crashes on current TypeScript releases;
     // ts-node stays only for projen's own .projenrc.ts).

@@ -4,6 +4,7 @@ import {
 import { Construct } from 'constructs';
 import { Provisioning } from './environment-template';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
+import { checkOutputKey } from './private/output-check';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
 import { ProtonProvider } from './private/provider';
 import { renderEnvironmentSpec } from './private/spec';
@@ -261,9 +262,12 @@ export class Environment extends EnvironmentBase implements ITaggable {
    * the deployment fails, naming them, if they do not fit.
    *
    * @param key the output's name in the environment's infrastructure template
+   * @throws when the template version's bundle is known and its infrastructure declares no such output
    */
   public getOutput(key: string): string {
-    return this.resource.getAttString(this.outputKeys.add(this, key, OutputAttributes.ENVIRONMENT));
+    const attribute = this.outputKeys.add(this, key, OutputAttributes.ENVIRONMENT);
+    checkOutputKey(this, this.templateVersion?.bundle, 'ENVIRONMENT', key, 'getOutput');
+    return this.resource.getAttString(attribute);
   }
 }
 

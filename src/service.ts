@@ -2,6 +2,7 @@ import { ArnFormat, CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, R
 import { Construct } from 'constructs';
 import { IEnvironment } from './environment';
 import { Provisioning } from './environment-template';
+import { checkOutputKey } from './private/output-check';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from './private/properties';
 import { ProtonProvider } from './private/provider';
 import { TemplateSchema } from './private/schema';
@@ -13,6 +14,7 @@ import {
   orderPipelinesAfterAccountSettings,
 } from './private/workload';
 import { IServiceTemplateVersion } from './service-template-version';
+import { TemplateBundle } from './template-bundle';
 
 /**
  * A Proton service.
@@ -164,6 +166,8 @@ export class Service extends ServiceBase implements ITaggable {
   private readonly outputKeys = new OutputKeys();
   private readonly instanceNames: string[];
   private readonly hasPipeline: boolean;
+  /** The template version's bundle, when the app defines it: output keys are checked against it. */
+  private readonly bundle?: TemplateBundle;
 
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
@@ -172,6 +176,7 @@ export class Service extends ServiceBase implements ITaggable {
     checkDescription(this, props.description);
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.SERVICE);
 
+    this.bundle = props.templateVersion.bundle;
     const schema = props.templateVersion.bundle?._schema;
     if (schema && !schema.serviceInputType) {
       throw new Error(`${this.node.path}: templateVersion's bundle declares no service_input_type: it is not a service template`);
@@ -248,24 +253,30 @@ export class Service extends ServiceBase implements ITaggable {
    *
    * @param instanceName one of the service's instances
    * @param key the output's name in the instance infrastructure template
+   * @throws when the template version's bundle is known and its instance infrastructure declares no such output
    */
   public getInstanceOutput(instanceName: string, key: string): string {
     if (!this.instanceNames.includes(instanceName)) {
       throw new Error(`${this.node.path}: getInstanceOutput: "${instanceName}" is not an instance of this service (instances: ${this.instanceNames.join(', ')})`);
     }
-    return this.resource.getAttString(this.outputKeys.add(this, key, OutputAttributes.instance(instanceName)));
+    const attribute = this.outputKeys.add(this, key, OutputAttributes.instance(instanceName));
+    checkOutputKey(this, this.bundle, 'SERVICE_INSTANCE', key, 'getInstanceOutput');
+    return this.resource.getAttString(attribute);
   }
 
   /**
    * An output of the pipeline's infrastructure (a token resolved at deploy time).
    *
    * @param key the output's name in the pipeline infrastructure template
+   * @throws when the template version's bundle is known and its pipeline infrastructure declares no such output
    */
   public getPipelineOutput(key: string): string {
     if (!this.hasPipeline) {
       throw new Error(`${this.node.path}: getPipelineOutput: the service has no pipeline`);
     }
-    return this.resource.getAttString(this.outputKeys.add(this, key, OutputAttributes.PIPELINE));
+    const attribute = this.outputKeys.add(this, key, OutputAttributes.PIPELINE);
+    checkOutputKey(this, this.bundle, 'SERVICE_PIPELINE', key, 'getPipelineOutput');
+    return this.resource.getAttString(attribute);
   }
 }
 

@@ -137,6 +137,11 @@ export class TemplateBundle {
     return result.inputs;
   }
 
+  /** @internal The bundle's files, in path order: the renderer reads them. */
+  public _files(): BundleFile[] {
+    return this.files;
+  }
+
   /**
    * Checks the bundle's layout for the template kind and uploads it as a .tar.gz asset, once per scope.
    *

@@ -136,10 +136,10 @@ describe('Environment', () => {
   test('getOutput returns an attribute token and asks the handler for that output only', () => {
     const { stack, env } = environment();
     const vpc = env.getOutput('VPC');
-    env.getOutput('ClusterName');
+    env.getOutput('Cluster');
     env.getOutput('VPC');
     expect(stack.resolve(vpc)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Prod/), 'Outputs.VPC'] });
-    expect(JSON.parse(resourceProperties(stack).OutputKeys)).toEqual(['Outputs.ClusterName', 'Outputs.VPC']);
+    expect(JSON.parse(resourceProperties(stack).OutputKeys)).toEqual(['Outputs.Cluster', 'Outputs.VPC']);
   });
 
   test('getOutput rejects an empty key', () => {

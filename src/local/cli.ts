@@ -5,17 +5,20 @@
  *   proton-local serve [--host 127.0.0.1] [--port N] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
  *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N] [--max-object-bytes N]
  *   proton-local deploy|destroy|status|demo ...   (local deployment, see src/local/deploy/)
+ *   proton-local render ...                       (a bundle's rendered IaC, see src/local/render-command.ts)
  *   proton-local --version | --help, and --help after any command
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { parseArgs } from 'util';
 import { ProtonLocal, ProtonLocalOptions } from './index';
+import { RENDER_USAGE, RenderUsageError, runRenderCommand } from './render-command';
 
 const USAGE = `Usage:
   proton-local serve [options]                    an emulated Proton API (and S3) for the AWS SDK, CLI and boto3
   proton-local deploy|destroy|status [options]    deploy a CDK app's Proton resources to proton-local
   proton-local demo [options]                     deploy, upgrade and destroy the example platform app
+  proton-local render [options]                   print a bundle's rendered IaC for a Proton spec file
   proton-local --version
 Run 'proton-local COMMAND --help' for a command's options.`;
 
@@ -119,11 +122,27 @@ async function serve(argv: string[]): Promise<number> {
   });
 }
 
+/** proton-local render: the rendered IaC of a bundle for a spec file, on stdout. */
+function render(argv: string[]): number {
+  if (argv.some(isHelp)) {
+    process.stdout.write(`Usage:\n${RENDER_USAGE}\n`);
+    return 0;
+  }
+  try {
+    return runRenderCommand(argv, { stdout: text => process.stdout.write(text) });
+  } catch (error) {
+    throw error instanceof RenderUsageError ? new UsageError(error.message) : error;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'serve') {
       return await serve(rest);
+    }
+    if (command === 'render') {
+      return render(rest);
     }
     if (DEPLOY_COMMANDS.includes(command)) {
       // Loaded on demand: serving needs none of the deployment code.
@@ -139,10 +158,10 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 1 : 0;
     }
-    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}, or --version, --help`);
+    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}, render, or --version, --help`);
   } catch (error) {
     const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const usage = command === 'serve' ? SERVE_USAGE : USAGE;
+    const usage = command === 'serve' ? SERVE_USAGE : command === 'render' ? `Usage:\n${RENDER_USAGE}` : USAGE;
     process.stderr.write(`proton-local: ${(error as Error).message}\n${isUsage ? `${usage}\n` : ''}`);
     return isUsage ? 2 : 1;
   }

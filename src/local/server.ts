@@ -234,6 +234,7 @@ export class ProtonServer {
       settings: region && region !== settings.region ? { ...settings, region } : settings,
       getObject: (bucket, key) => getStoredObject(this.backend.state(), blobs, bucket, key),
       storeBlob: content => blobs.put(content),
+      readBlob: key => blobs.get(key),
     };
   }
 

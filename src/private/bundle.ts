@@ -295,6 +295,14 @@ export async function packBundle(files: BundleFile[]): Promise<Buffer> {
  * @throws BundleError when the archive is too large, not a gzipped tar, or holds links or paths outside the bundle
  */
 export async function unpackBundle(archive: Buffer): Promise<BundleFile[]> {
+  return unpackBundleSync(archive);
+}
+
+/**
+ * Reads a .tar.gz bundle synchronously (see unpackBundle), for callers that cannot wait: proton-local renders a
+ * template version's stored bundle inside a synchronous operation.
+ */
+export function unpackBundleSync(archive: Buffer): BundleFile[] {
   if (archive.length > BUNDLE_LIMITS.maxBundleBytes) {
     throw new BundleError(`the bundle archive is ${archive.length} bytes, more than the 5 MB allowed for a template bundle`);
   }

@@ -60,13 +60,14 @@ describe('create', () => {
   });
 
   test('returns the outputs the app reads as Data', async () => {
-    const result = await created(properties({ [P.OUTPUT_KEYS]: JSON.stringify(['Outputs.vpc_cidr']) }));
-    expect(result.Data).toEqual({ 'Outputs.vpc_cidr': '10.0.0.0/16' });
+    // fargate-env's SNSRegion output is !Ref AWS::Region, which proton-local renders as its region.
+    const result = await created(properties({ [P.OUTPUT_KEYS]: JSON.stringify(['Outputs.SNSRegion']) }));
+    expect(result.Data).toEqual({ 'Outputs.SNSRegion': 'us-east-1' });
   });
 
   test('a missing output fails the resource, naming the outputs there are', async () => {
     const error = await failure(created(properties({ [P.OUTPUT_KEYS]: JSON.stringify(['Outputs.VpcId']) })));
-    expect(error.message).toMatch(/environment 'prod' has no output 'VpcId' \(its outputs: vpc_cidr, public_subnet_one_cidr, /);
+    expect(error.message).toMatch(/environment 'prod' has no output 'VpcId' \(its outputs: Cluster, ClusterArn, ServiceTaskDefExecutionRoleArn, /);
   });
 
   test('outputs that do not fit in CloudFormation\'s response fail the resource, naming their sizes', async () => {
@@ -75,6 +76,9 @@ describe('create', () => {
     files['schema/schema.yaml'] = JSON.stringify({
       schema: { format: { openapi: '3.0.0' }, environment_input_type: 'Big', types: { Big: { type: 'object', properties: { a: big, b: big, c: big, d: big } } } },
     });
+    // Each output passes its input through.
+    files['infrastructure/cloudformation.yaml'] = `Resources: {}\nOutputs:\n${['a', 'b', 'c', 'd']
+      .map(key => `  ${key}:\n    Value: "{{ environment.inputs.${key} }}"\n`).join('')}`;
     await w.environmentTemplate('big', { files });
     const props = properties({
       [P.TEMPLATE_NAME]: 'big',

@@ -86,12 +86,17 @@ const mutations = () => ['CreateServiceInstance', 'UpdateService', 'UpdateServic
 describe('create', () => {
   test('creates the service with its instances and pipeline, and waits until all are deployed', async () => {
     const props = properties([PROD, BETA], { dockerfile: 'Dockerfile' }, {
-      [P.OUTPUT_KEYS]: JSON.stringify(['Instances.web-prod.Outputs.port', 'Instances.web-beta.Outputs.port', 'Pipeline.Outputs.dockerfile']),
+      [P.OUTPUT_KEYS]: JSON.stringify(['Instances.web-prod.Outputs.BackendURL', 'Instances.web-beta.Outputs.BackendURL', 'Pipeline.Outputs.PipelineEndpoint']),
     });
     const result = await created(props);
+    // backend-fargate-svc's BackendURL is "<instance>.<service>.<environment>.local:<port>".
     expect(result).toEqual({
       PhysicalResourceId: 'web',
-      Data: { 'Instances.web-prod.Outputs.port': '80', 'Instances.web-beta.Outputs.port': '8080', 'Pipeline.Outputs.dockerfile': 'Dockerfile' },
+      Data: {
+        'Instances.web-prod.Outputs.BackendURL': 'web-prod.web.prod.local:80',
+        'Instances.web-beta.Outputs.BackendURL': 'web-beta.web.beta.local:8080',
+        'Pipeline.Outputs.PipelineEndpoint': expect.stringMatching(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/codesuite\/codepipeline\/pipelines\//),
+      },
     });
     const service = await getService();
     expect(service.status).toBe('ACTIVE');
@@ -109,7 +114,7 @@ describe('create', () => {
 
   test('a missing output names the outputs the instance has', async () => {
     const error = await failure(created(properties([PROD], undefined, { [P.OUTPUT_KEYS]: JSON.stringify(['Instances.web-prod.Outputs.Url']) })));
-    expect(error.message).toMatch(/service instance 'web-prod' of service 'web' has no output 'Url' \(its outputs: port, /);
+    expect(error.message).toMatch(/service instance 'web-prod' of service 'web' has no output 'Url' \(its outputs: BackendURL\)/);
   });
 
   test('a failed instance deployment fails the resource with Proton\'s message', async () => {

@@ -13,6 +13,16 @@ import { ManualClock, ProtonLocal } from '../../src/local';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** fargate-env with two more outputs passing inputs through, so a deployment's outputs follow its spec. */
+function passThroughEnvironment() {
+  const files = bundle(FARGATE_ENV);
+  const template = 'infrastructure/cloudformation.yaml';
+  files[template] = files[template].trimEnd() + '\n'
+    + '  vpc_cidr:\n    Value: \'{{ environment.inputs.vpc_cidr }}\'\n'
+    + '  public_subnet_one_cidr:\n    Value: \'{{ environment.inputs.public_subnet_one_cidr }}\'\n';
+  return files;
+}
+
 describe('proton-local environments', () => {
   const w = useWorkloads();
   const proton = () => w.env.proton;
@@ -22,7 +32,7 @@ describe('proton-local environments', () => {
   }));
 
   describe('create', () => {
-    test('deploys on the recommended minor: IN_PROGRESS, then SUCCEEDED with outputs per input and a stack', async () => {
+    test('deploys on the recommended minor: IN_PROGRESS, then SUCCEEDED with the rendered template\'s outputs and a stack', async () => {
       await w.environmentTemplate('env');
       await w.environmentTemplate('env', { majorVersion: '1' });
 
@@ -38,12 +48,15 @@ describe('proton-local environments', () => {
       expect(deployed.lastSucceededDeploymentId).toBe(created.lastAttemptedDeploymentId);
       expect(deployed.lastDeploymentSucceededAt).toBeInstanceOf(Date);
 
+      // fargate-env's Outputs section, in template order: pseudo parameters resolved, stable fake ids for resources.
       const { outputs } = await proton().send(new ListEnvironmentOutputsCommand({ environmentName: 'prod' }));
+      expect(outputs!.map(o => o.key)).toEqual(['Cluster', 'ClusterArn', 'ServiceTaskDefExecutionRoleArn', 'SNSTopicArn', 'SNSTopicName',
+        'SNSRegion', 'VPC', 'PublicSubnet1', 'PublicSubnet2', 'PrivateSubnet1', 'PrivateSubnet2', 'CloudMapNamespaceId']);
       expect(outputs).toEqual(expect.arrayContaining([
-        { key: 'vpc_cidr', valueString: '10.0.0.0/16' },
-        { key: 'public_subnet_one_cidr', valueString: '10.0.0.0/18' }, // a default
+        { key: 'SNSRegion', valueString: 'us-east-1' },
+        { key: 'VPC', valueString: expect.stringMatching(/^AWSProton-prod-VPC-[0-9a-f]{12}$/) },
+        { key: 'ClusterArn', valueString: expect.stringMatching(/^arn:aws:ecs:us-east-1:123456789012:cluster\/AWSProton-prod-Cluster-[0-9a-f]{12}$/) },
       ]));
-      expect(outputs).toHaveLength(5);
       const { provisionedResources } = await proton().send(new ListEnvironmentProvisionedResourcesCommand({ environmentName: 'prod' }));
       expect(provisionedResources).toEqual([expect.objectContaining({ provisioningEngine: 'CLOUDFORMATION' })]);
     });
@@ -125,7 +138,7 @@ describe('proton-local environments', () => {
 
   describe('update', () => {
     beforeEach(async () => {
-      await w.environmentTemplate('env');
+      await w.environmentTemplate('env', { files: passThroughEnvironment() });
       await create();
       w.advance();
     });

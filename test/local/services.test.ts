@@ -6,9 +6,17 @@ import {
   UpdateServiceInstanceCommand, UpdateServicePipelineCommand,
 } from '@aws-sdk/client-proton';
 import { parse } from 'yaml';
-import { CONNECTION_ARN, SERVICE_ROLE, serviceSpec, useWorkloads } from './workload-helpers';
+import { BACKEND_SVC, bundle, CONNECTION_ARN, SERVICE_ROLE, serviceSpec, useWorkloads } from './workload-helpers';
 
 const REPOSITORY = { repositoryConnectionArn: CONNECTION_ARN, repositoryId: 'owner/repo', branchName: 'main' };
+
+/** backend-fargate-svc whose pipeline also outputs its dockerfile input, so pipeline outputs follow the pipeline's spec. */
+function passThroughPipeline() {
+  const files = bundle(BACKEND_SVC);
+  const template = 'pipeline_infrastructure/cloudformation.yaml';
+  files[template] = files[template].trimEnd() + '\n  dockerfile:\n    Value: \'{{ pipeline.inputs.dockerfile }}\'\n';
+  return files;
+}
 
 describe('proton-local services', () => {
   const w = useWorkloads();
@@ -29,7 +37,7 @@ describe('proton-local services', () => {
     await w.environmentTemplate('env');
     await w.environment('prod', 'env');
     await w.environment('staging', 'env');
-    await w.serviceTemplate('backend', { compatible: [{ templateName: 'env', majorVersion: '1' }] });
+    await w.serviceTemplate('backend', { compatible: [{ templateName: 'env', majorVersion: '1' }], files: passThroughPipeline() });
     await proton().send(new UpdateAccountSettingsCommand({ pipelineServiceRoleArn: SERVICE_ROLE }));
   });
 
@@ -50,10 +58,16 @@ describe('proton-local services', () => {
         pipeline: {},
         instances: [{ name: 'one', environment: 'prod', spec: { port: 8080 } }, { name: 'two', environment: 'staging', spec: {} }],
       });
-      const { outputs } = await proton().send(new ListServiceInstanceOutputsCommand({ serviceName: 'svc', serviceInstanceName: 'one' }));
-      expect(outputs).toEqual(expect.arrayContaining([{ key: 'port', valueString: '8080' }, { key: 'task_size', valueString: 'x-small' }]));
+      // backend-fargate-svc's one output, BackendURL: "{{service_instance.name}}.{{service.name}}.{{environment.name}}.local:{{port}}".
+      const outputsOf = async (serviceInstanceName: string) =>
+        (await proton().send(new ListServiceInstanceOutputsCommand({ serviceName: 'svc', serviceInstanceName }))).outputs;
+      expect(await outputsOf('one')).toEqual([{ key: 'BackendURL', valueString: 'one.svc.prod.local:8080' }]);
+      expect(await outputsOf('two')).toEqual([{ key: 'BackendURL', valueString: 'two.svc.staging.local:80' }]); // the default port
       const pipelineOutputs = await proton().send(new ListServicePipelineOutputsCommand({ serviceName: 'svc' }));
-      expect(pipelineOutputs.outputs).toContainEqual({ key: 'dockerfile', valueString: 'Dockerfile' });
+      expect(pipelineOutputs.outputs).toEqual([
+        { key: 'PipelineEndpoint', valueString: expect.stringMatching(/^https:\/\/us-east-1\.console\.aws\.amazon\.com\/codesuite\/codepipeline\/pipelines\/AWSProton-svc-pipeline-Pipeline-[0-9a-f]{12}\/view\?region=us-east-1$/) },
+        { key: 'dockerfile', valueString: 'Dockerfile' }, // the schema's default
+      ]);
       const resources = await proton().send(new ListServiceInstanceProvisionedResourcesCommand({ serviceName: 'svc', serviceInstanceName: 'one' }));
       expect(resources.provisionedResources).toHaveLength(1);
     });
@@ -269,7 +283,7 @@ describe('proton-local services', () => {
       expect(moved).toMatchObject({ templateMajorVersion: '1', templateMinorVersion: '1' });
       w.advance();
       const { outputs } = await proton().send(new ListServiceInstanceOutputsCommand({ serviceName: 'svc', serviceInstanceName: 'one' }));
-      expect(outputs).toContainEqual({ key: 'port', valueString: '81' });
+      expect(outputs).toEqual([{ key: 'BackendURL', valueString: 'one.svc.prod.local:81' }]);
       // The pipeline still runs on 1.0.
       await expect(proton().send(new DeleteServiceTemplateVersionCommand({ templateName: 'backend', majorVersion: '1', minorVersion: '0' })))
         .rejects.toMatchObject({ name: 'ConflictException', message: expect.stringContaining('the pipeline of service \'svc\'') });

@@ -9,6 +9,7 @@ import {
   startDeployment,
 } from './deployments';
 import { environmentOf } from './environments';
+import { componentPlan } from './rendering';
 import { instanceOf, ServiceInstanceRecord } from './services';
 import { PageInput, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
 import type { EmulatorState } from './state';
@@ -51,6 +52,13 @@ function componentTarget(c: ComponentRecord) {
     serviceInstanceName: c.serviceInstanceName,
     componentName: c.name,
   };
+}
+
+/** The component's template rendered with the inputs of the instance it is attached to. */
+function renderedPlan(ctx: OperationContext, component: Pick<ComponentRecord, 'name' | 'environmentName' | 'serviceName' | 'serviceInstanceName' | 'templateFile'>) {
+  const instances: ServiceInstanceRecord[] = component.serviceName ? ctx.state.services[component.serviceName]?.instances ?? [] : [];
+  const instance = instances.find(i => i.name === component.serviceInstanceName);
+  return componentPlan(ctx, component, instance ? parseYaml(instance.spec) ?? {} : undefined);
 }
 
 registerTargetAccess('COMPONENT', {
@@ -183,7 +191,7 @@ export const componentOperations: OperationTable = {
       serviceInstanceName: input.serviceInstanceName || undefined,
       serviceSpec: input.serviceSpec,
       templateFile: input.templateFile,
-    }, []);
+    }, renderedPlan(ctx, component));
     rememberClientToken(ctx, 'CreateComponent', input, component.arn);
     return { component: componentOutput(component) };
   },
@@ -235,9 +243,10 @@ export const componentOperations: OperationTable = {
       if (input.serviceSpec !== undefined && !serviceName) {
         throw validation('serviceSpec is only for a component attached to a service instance');
       }
+      const templateFile = input.templateFile ?? component.templateFile;
       startDeployment(ctx, componentTarget(component), {
-        serviceName, serviceInstanceName, serviceSpec: input.serviceSpec ?? serviceSpec, templateFile: input.templateFile ?? component.templateFile,
-      }, []);
+        serviceName, serviceInstanceName, serviceSpec: input.serviceSpec ?? serviceSpec, templateFile,
+      }, renderedPlan(ctx, { ...component, serviceName, serviceInstanceName, templateFile }));
     }
     component.description = input.description ?? component.description;
     component.lastModifiedAt = ctx.clock.now();

@@ -1,13 +1,14 @@
 /**
  * The deployment engine shared by environments, service instances, service pipelines and components, the
  * deployment records (GetDeployment, ListDeployments, DeleteDeployment), and the helpers every workload
- * operation uses: template version resolution, spec parsing and input validation, fake outputs.
+ * operation uses: template version resolution, spec parsing and input validation (outputs come from rendering.ts).
  *
  * A deployment is stored with the time its current phase ends (`completesAt`); settleDeployments applies the
  * phases that are due, so a ManualClock drives them and a reloaded state resumes them.
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import type { DeploymentPlan } from './rendering';
 import { paginate, protonArn, toDate } from './shared';
 import type { EmulatorState, TemplateRecord, TemplateVersionRecord } from './state';
 import { dropTags } from './tags';
@@ -84,6 +85,8 @@ export interface DeploymentRecord extends TargetNames {
   readonly targetState?: DeployedState;
   /** The outputs the deployment produces when it succeeds (NotifyResourceDeploymentStatusChange may replace them). */
   outputs: OutputRecord[];
+  /** Why the deployment fails when its phase ends, decided when it started (its bundle did not render). */
+  readonly failureMessage?: string;
   /** When the current phase (deploying, cancelling, deleting) ends; absent once the deployment is complete. */
   completesAt?: number;
 }
@@ -228,7 +231,10 @@ export function keepCurrentValues(inputs: unknown, current: unknown, where: stri
   return inputs;
 }
 
-/** The fake outputs of a deployment: one per input (defaults applied), the value as a string. */
+/**
+ * One output per input (defaults applied), the value as a string: the outputs of a CUSTOMER_MANAGED environment, whose
+ * spec describes infrastructure provisioned outside Proton. Deployments Proton provisions render their bundle (rendering.ts).
+ */
 export function outputsOf(inputs: { [name: string]: unknown }): OutputRecord[] {
   return Object.entries(inputs).map(([key, value]) => ({ key, valueString: typeof value === 'string' ? value : JSON.stringify(value) }));
 }
@@ -279,13 +285,15 @@ function newDeployment(
   return deployment;
 }
 
-/** Puts `targetState` in place on the target and starts deploying it. */
+/** Puts `targetState` in place on the target and starts deploying it, to the plan's outputs or failure. */
 export function startDeployment(
-  ctx: OperationContext, target: DeploymentTarget, targetState: DeployedState, outputs: OutputRecord[],
+  ctx: OperationContext, target: DeploymentTarget, targetState: DeployedState, plan: DeploymentPlan,
 ): DeploymentRecord {
   const initialState = target.record.lastAttemptedDeploymentId ? stateOf(target.record) : undefined;
   Object.assign(target.record, targetState);
-  return newDeployment(ctx, target, 'IN_PROGRESS', { initialState, targetState: stateOf(target.record), outputs });
+  return newDeployment(ctx, target, 'IN_PROGRESS', {
+    initialState, targetState: stateOf(target.record), outputs: plan.outputs, failureMessage: plan.failureMessage,
+  });
 }
 
 /** Starts deprovisioning the target; it disappears when the deletion completes. */
@@ -366,9 +374,14 @@ function complete(ctx: OperationContext, d: DeploymentRecord, reported?: Reporte
   const at = d.completesAt!;
   const access = targetAccess[d.targetResourceType]!;
   const record = access.find(ctx.state, d);
-  const fails = reported ? reported.failed : ctx.settings.failDeploymentsFor.has(failName(d));
+  const renderingFailed = d.deploymentStatus === 'IN_PROGRESS' && d.failureMessage !== undefined;
+  const fails = reported ? reported.failed : renderingFailed || ctx.settings.failDeploymentsFor.has(failName(d));
   const onDemand = `${d.targetResourceType.toLowerCase().replace('_', ' ')} '${failName(d)}' failed on demand (proton-local failDeploymentsFor)`;
-  const outcomeMessage = (action: string) => reported ? reported.message : fails ? `${action} of ${onDemand}` : undefined;
+  const outcomeMessage = (action: string) => {
+    if (reported) return reported.message;
+    if (renderingFailed) return d.failureMessage;
+    return fails ? `${action} of ${onDemand}` : undefined;
+  };
   let message: string | undefined;
   switch (d.deploymentStatus) {
     case 'IN_PROGRESS':

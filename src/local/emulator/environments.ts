@@ -6,6 +6,7 @@ import {
   provisionedResourcesOf, registerTargetAccess, resolveTemplateVersion, ResolvedTemplateVersion, startDeletion, startDeployment,
   versionForUpdate,
 } from './deployments';
+import { DeploymentPlan, environmentPlan, planWithOutputs } from './rendering';
 import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn, toDate } from './shared';
 import type { EmulatorState } from './state';
 import { initTags, Tag } from './tags';
@@ -132,6 +133,16 @@ function environmentSpec(resolved: ResolvedTemplateVersion, text: string, curren
   return { spec: stringifyYaml({ ...document, spec: given }), inputs };
 }
 
+/**
+ * A CUSTOMER_MANAGED environment's infrastructure exists outside Proton: its spec describes it, one output per input.
+ * Any other environment's outputs come from its rendered bundle.
+ */
+function deploymentPlan(ctx: OperationContext, resolved: ResolvedTemplateVersion, name: string, inputs: { [name: string]: unknown }): DeploymentPlan {
+  return resolved.template.provisioning === 'CUSTOMER_MANAGED'
+    ? planWithOutputs(outputsOf(inputs))
+    : environmentPlan(ctx, resolved, name, inputs);
+}
+
 /** The environment account connection an environment may use: CONNECTED and made for this environment. */
 function usableConnection(ctx: OperationContext, id: string, environmentName: string) {
   const connection = connectionOf(ctx.state, id);
@@ -226,7 +237,7 @@ export const environmentOperations: OperationTable = {
     };
     initTags(ctx, environment.arn, input.tags);
     ctx.state.environments[input.name] = environment;
-    startDeployment(ctx, environmentTarget(environment), {}, outputsOf(inputs));
+    startDeployment(ctx, environmentTarget(environment), {}, deploymentPlan(ctx, resolved, input.name, inputs));
     return { environment: environmentOutput(environment) };
   },
 
@@ -282,7 +293,7 @@ export const environmentOperations: OperationTable = {
         templateMajorVersion: resolved.version.majorVersion,
         templateMinorVersion: resolved.version.minorVersion,
         spec: deployment.spec,
-      }, outputsOf(deployment.inputs));
+      }, deploymentPlan(ctx, resolved, environment.name, deployment.inputs));
     }
     return { environment: environmentOutput(environment) };
   },

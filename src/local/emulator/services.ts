@@ -6,11 +6,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import {
-  cancelDeployment, checkInputs, checkUpdatable, DeployableRecord, DeploymentType, isBusy, keepCurrentValues, outputsFor, outputsOf,
+  cancelDeployment, checkInputs, checkUpdatable, DeployableRecord, DeploymentType, isBusy, keepCurrentValues, outputsFor,
   parseSpec, provisionedResourcesOf, registerTargetAccess, resolveTemplateVersion, ResolvedTemplateVersion, startDeletion, startDeployment,
   versionForUpdate,
 } from './deployments';
 import type { EnvironmentRecord } from './environments';
+import { instancePlan, pipelinePlan } from './rendering';
 import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
 import type { EmulatorState } from './state';
 import { dropTags, initTags, Tag } from './tags';
@@ -155,6 +156,8 @@ registerTargetAccess('SERVICE_PIPELINE', {
 // Specs
 
 const parseInputs = (yaml: string) => parseYaml(yaml) ?? {};
+/** An instance's inputs as the pipeline renders them (defaults are applied by the renderer). */
+const instanceInputs = (instance: ServiceInstanceRecord) => parseInputs(instance.spec);
 
 /** The whole service spec, re-serialised: the pipeline's inputs and every instance not being removed. */
 function serviceSpec(service: ServiceRecord): string {
@@ -253,7 +256,7 @@ function addInstance(
   };
   initTags(ctx, instance.arn, tags);
   service.instances.push(instance);
-  startDeployment(ctx, instanceTarget(instance), {}, outputsOf(inputs));
+  startDeployment(ctx, instanceTarget(instance), {}, instancePlan(ctx, resolved, service, instance, inputs));
   return instance;
 }
 
@@ -525,7 +528,7 @@ export const serviceOperations: OperationTable = {
         outputs: [],
       };
       service.pipeline = pipeline;
-      startDeployment(ctx, pipelineTarget(service, pipeline), {}, outputsOf(pipelineInputs));
+      startDeployment(ctx, pipelineTarget(service, pipeline), {}, pipelinePlan(ctx, resolved, service, pipelineInputs, instanceInputs));
     }
     return { service: serviceOutput(service) };
   },
@@ -730,7 +733,7 @@ export const serviceOperations: OperationTable = {
         templateMajorVersion: resolved.version.majorVersion,
         templateMinorVersion: resolved.version.minorVersion,
         spec: stringifyYaml(given),
-      }, outputsOf(inputs));
+      }, instancePlan(ctx, resolved, serviceOf(ctx.state, input.serviceName), instance, inputs));
     }
     instance.lastClientRequestToken = input.clientToken;
     rememberClientToken(ctx, 'UpdateServiceInstance', input, instance.arn);
@@ -768,7 +771,7 @@ export const serviceOperations: OperationTable = {
         templateMajorVersion: resolved.version.majorVersion,
         templateMinorVersion: resolved.version.minorVersion,
         spec: stringifyYaml(given),
-      }, outputsOf(inputs));
+      }, pipelinePlan(ctx, resolved, service, inputs, instanceInputs));
     }
     return { pipeline: pipelineOutput(service, pipeline) };
   },

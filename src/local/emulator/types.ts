@@ -37,6 +37,8 @@ export interface OperationContext {
   getObject(bucket: string, key: string): Buffer | undefined;
   /** Keeps bytes in the blob store (beside the state file, never in it); returns their key, the SHA-256 in hex. */
   storeBlob(content: Buffer): string;
+  /** Reads bytes kept with storeBlob; undefined when absent. */
+  readBlob(key: string): Buffer | undefined;
 }
 
 /** Returns the output object, or a Promise of it (the server awaits it; mutate state only after the last await). */
