@@ -27,7 +27,7 @@ import { listTags, readTags, syncTags, Tag, whenFree } from '../shared/tags';
 import { ENVIRONMENT_TEMPLATES, parseVersionId, SERVICE_TEMPLATES, TemplateApi, Version, versionId, VersionUpdate } from '../shared/template-api';
 import { clientToken } from '../shared/tokens';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
-import { clearSuperseded, collectSupersededVersions, DECLARED_MAJOR_TAG, findVersionByHash, markSuperseded } from '../shared/versions';
+import { clearSuperseded, collectSupersededVersions, DECLARED_MAJOR_TAG, findVersionByHash, markSuperseded, protonMajorOf } from '../shared/versions';
 
 /** The version properties, decoded. */
 export interface TemplateVersionSpec {
@@ -149,7 +149,9 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
           return versionId(existing);
         }
       }
-      const majorExists = (await api.listVersions(ctx.client, spec.templateName, spec.majorVersion)).length > 0;
+      // The declared major may live under another number in Proton (see DECLARED_MAJOR_TAG): a new minor goes there.
+      const protonMajor = await protonMajorOf(ctx, api, spec.templateName, spec.majorVersion);
+      const majorExists = protonMajor !== undefined;
       const token = clientToken(ctx.event, createOperation);
       const tags = [...spec.bundleHash !== undefined ? [{ key: SystemTags.BUNDLE_HASH, value: spec.bundleHash }] : [], ...spec.tags];
       const request = (majorVersion: string | undefined) => api.createVersion(ctx.client, {
@@ -165,7 +167,7 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
       });
       let version: Version;
       try {
-        version = await request(majorExists ? spec.majorVersion : undefined);
+        version = await request(protonMajor);
       } catch (error) {
         if (!isIdempotentParameterMismatch(error)) throw error;
         // A delivery of this event already opened the major (its response was lost), so this delivery saw the major and

@@ -37,8 +37,9 @@ function templateResource(api: TemplateApi, resourceType: string): ProtonResourc
       ['provisioning', desired.provisioning, actual.provisioning],
     ] as const) {
       if ((wanted ?? '') !== (current ?? '')) {
-        throw new Error(`${what(desired.name)} has ${field} ${JSON.stringify(current ?? null)} and Proton can't change it to `
-          + `${JSON.stringify(wanted ?? null)}: give the template a new name to replace it`);
+        const shown = (value: string | undefined) => value === undefined || value === '' ? 'none' : JSON.stringify(value);
+        throw new Error(`${what(desired.name)} has ${field} ${shown(current)} and Proton can't change it to ${shown(wanted)}: `
+          + 'give the template a new name to replace it');
       }
     }
   };

@@ -28,6 +28,8 @@ export const POLL_BUDGET_VARIABLE = 'PROTON_POLL_BUDGET_MS';
 const DEFAULT_POLL_BUDGET_MS = 50_000;
 /** How long onEvent retries throttling and transient errors (its function timeout is 5 minutes). */
 const ON_EVENT_RETRY_BUDGET_MS = 240_000;
+/** How long isComplete retries reading a finished resource's Data (its function timeout is 2 minutes). */
+const DATA_RETRY_BUDGET_MS = 45_000;
 const FIRST_POLL_DELAY_MS = 1_000;
 const MAX_POLL_DELAY_MS = 5_000;
 const POLL_BACKOFF = 1.5;
@@ -141,8 +143,8 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
   };
 
   /** Runs one onEvent step, retrying throttling and transient errors with jittered backoff until the deadline. */
-  const withRetries = async <T>(ctx: StepContext, run: () => Promise<T>): Promise<T> => {
-    const deadline = now() + ON_EVENT_RETRY_BUDGET_MS;
+  const withRetries = async <T>(ctx: StepContext, run: () => Promise<T>, budgetMs = ON_EVENT_RETRY_BUDGET_MS): Promise<T> => {
+    const deadline = now() + budgetMs;
     for (let attempt = 1; ; attempt++) {
       try {
         return await guarded(ctx, run);
@@ -218,7 +220,8 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
             }
             const desired = resource.decode(event.ResourceProperties);
             const data = resource.data
-              ? await withRetries(ctx, () => resource.data!(ctx, event.PhysicalResourceId!, desired))
+              // Within the isComplete function's own timeout (its poll budget is spent by now).
+              ? await withRetries(ctx, () => resource.data!(ctx, event.PhysicalResourceId!, desired), DATA_RETRY_BUDGET_MS)
               : {};
             return { IsComplete: true, ...(Object.keys(data).length > 0 ? { Data: data } : {}) };
           }

@@ -49,23 +49,32 @@ export function sameSelector(a: VersionSelector, b: VersionSelector): boolean {
 }
 
 /**
- * The version registered from a bundle in the declared major: first among the major's own versions, newest first
- * (an upgrade's new version is the newest), then among versions Proton numbered in another major for it.
+ * The Proton major that holds the declared one: the declared number itself while Proton has versions of it, else the
+ * major of a version tagged as declared in it (Proton numbered it otherwise); undefined when there is none yet.
+ */
+export async function protonMajorOf(ctx: StepContext, api: TemplateApi, templateName: string, declaredMajor: string): Promise<string | undefined> {
+  if ((await api.listVersions(ctx.client, templateName, declaredMajor)).length > 0) return declaredMajor;
+  for (const version of (await api.listVersions(ctx.client, templateName)).sort(byNewest)) {
+    if ((await listTags(ctx.client, version.arn)).get(DECLARED_MAJOR_TAG) === declaredMajor) return version.majorVersion;
+  }
+  return undefined;
+}
+
+/**
+ * The version registered from a bundle in the declared major (Proton's own major of that number, or the one Proton
+ * numbered otherwise for it), newest first: a published one before a draft (publish true to false registers a draft
+ * of the same bundle, which environments can't deploy).
  */
 export async function findVersionByHash(
   ctx: StepContext, api: TemplateApi, templateName: string, declaredMajor: string, bundleHash: string,
 ): Promise<Version | undefined> {
-  const inMajor = (await api.listVersions(ctx.client, templateName, declaredMajor)).sort(byNewest);
-  for (const version of inMajor) {
-    if ((await listTags(ctx.client, version.arn)).get(SystemTags.BUNDLE_HASH) === bundleHash) return version;
+  const major = await protonMajorOf(ctx, api, templateName, declaredMajor);
+  if (major === undefined) return undefined;
+  const matches: Version[] = [];
+  for (const version of (await api.listVersions(ctx.client, templateName, major)).sort(byNewest)) {
+    if ((await listTags(ctx.client, version.arn)).get(SystemTags.BUNDLE_HASH) === bundleHash) matches.push(version);
   }
-  if (inMajor.length > 0) return undefined;
-  const elsewhere = (await api.listVersions(ctx.client, templateName)).filter(v => v.majorVersion !== declaredMajor).sort(byNewest);
-  for (const version of elsewhere) {
-    const tags = await listTags(ctx.client, version.arn);
-    if (tags.get(SystemTags.BUNDLE_HASH) === bundleHash && tags.get(DECLARED_MAJOR_TAG) === declaredMajor) return version;
-  }
-  return undefined;
+  return matches.find(v => v.status === 'PUBLISHED') ?? matches[0];
 }
 
 /**
@@ -92,7 +101,8 @@ export async function resolveVersion(
         + 'depend on it automatically; stages of a pipeline deploy in the order the pipeline gives them)');
     }
   } else {
-    const minors = await api.listVersions(ctx.client, selector.templateName, selector.majorVersion);
+    const major = await protonMajorOf(ctx, api, selector.templateName, selector.majorVersion) ?? selector.majorVersion;
+    const minors = await api.listVersions(ctx.client, selector.templateName, major);
     const recommended = minors.find(v => v.recommendedMinorVersion !== undefined)?.recommendedMinorVersion;
     found = minors.find(v => v.minorVersion === recommended);
     if (!found) {

@@ -26,6 +26,16 @@ export type ProtonResourceFamily = 'environment-template' | 'service-template' |
  * count (no overflow managed policies, of which a role may have only 10).
  */
 const MAX_LISTED_ARNS_PER_FAMILY = 20;
+/** The share of IAM's 10,240 bytes the listed resource ARNs may take; actions, PassRole and the rest take the remainder. */
+const LISTED_ARNS_BUDGET_BYTES = 6_500;
+
+/** The length of an ARN once CloudFormation resolves it: the stack's pseudo parameters at their longest. */
+function estimatedLength(stack: Stack, arn: string): number {
+  const resolved = JSON.stringify(stack.resolve(arn));
+  // Fn::Join / Ref wrappers count as the values they stand for: a partition (aws-us-gov), a region, an account.
+  return resolved.replace(/\{"Ref":"AWS::Partition"\}/g, 'aws-us-gov').replace(/\{"Ref":"AWS::Region"\}/g, 'ap-southeast-2')
+    .replace(/\{"Ref":"AWS::AccountId"\}/g, '123456789012').replace(/[{}"[\],]|Fn::Join/g, '').length;
+}
 
 /**
  * The stack's single custom-resource provider for every Proton resource: one role shared by two functions built from
@@ -144,30 +154,47 @@ export class ProtonProvider extends Construct {
   /** @internal */
   public _writePolicy(): void {
     const stack = Stack.of(this);
+    // Each family's resources listed by name, or its ARN pattern; bundle objects likewise, or their buckets' patterns.
+    const listed = new Map<string, { names: string[]; patterns: string[] }>();
     for (const [family, grant] of this.families) {
       const arnOf = (name: string) => stack.formatArn({ service: 'proton', resource: family, resourceName: name });
-      const names = [...grant.arns].sort();
       // Sub-resources: a template's versions (`<template>:<major>.<minor>`), a service's instances and pipeline
       // (`<service>/...`); an environment has none.
       const subResources = (arn: string) => family.endsWith('-template') ? [`${arn}:*`] : family === 'service' ? [`${arn}/*`] : [];
-      const resources = names.length <= MAX_LISTED_ARNS_PER_FAMILY
-        ? names.flatMap(name => [arnOf(name), ...subResources(arnOf(name))])
-        : [arnOf('*')];
-      this.policy.addStatements(new iam.PolicyStatement({ actions: [...grant.actions].sort(), resources }));
+      const names = [...grant.arns].sort();
+      listed.set(family, {
+        names: names.length <= MAX_LISTED_ARNS_PER_FAMILY ? names.flatMap(name => [arnOf(name), ...subResources(arnOf(name))]) : [arnOf('*')],
+        patterns: [arnOf('*')],
+      });
+    }
+    const objects = [...this.bundleObjects].sort();
+    if (objects.length > 0) {
+      // Bundles are content-addressed objects of the stack's asset bucket; many of them share the bucket's ARN.
+      const buckets = [...new Set(objects.map(arn => arn.replace(/\/[^/]*$/, '/*')))];
+      listed.set('bundles', { names: objects.length <= MAX_LISTED_ARNS_PER_FAMILY ? objects : buckets, patterns: buckets });
+    }
+    // IAM limits a role's inline policies to 10,240 bytes: while the listed ARNs would take more than their share,
+    // the largest list gives way to its pattern (names are literals; tokens such as the partition count as written).
+    const size = (arns: string[]) => arns.reduce((total, arn) => total + estimatedLength(stack, arn) + 3, 0);
+    for (;;) {
+      const total = [...listed.values()].reduce((sum, entry) => sum + size(entry.names), 0);
+      const largest = [...listed.values()].filter(entry => entry.names !== entry.patterns && size(entry.names) > size(entry.patterns))
+        .sort((x, y) => size(y.names) - size(x.names))[0];
+      if (total <= LISTED_ARNS_BUDGET_BYTES || !largest) break;
+      largest.names = largest.patterns;
+    }
+    for (const [family, grant] of this.families) {
+      this.policy.addStatements(new iam.PolicyStatement({ actions: [...grant.actions].sort(), resources: listed.get(family)!.names }));
+    }
+    const bundles = listed.get('bundles');
+    if (bundles) {
+      this.policy.addStatements(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: bundles.names }));
     }
     if (this.passedRoles.size > 0) {
       this.policy.addStatements(new iam.PolicyStatement({
         actions: ['iam:PassRole'],
         resources: [...this.passedRoles].map(role => role.roleArn),
         conditions: { StringEquals: { 'iam:PassedToService': 'proton.amazonaws.com' } },
-      }));
-    }
-    if (this.bundleObjects.size > 0) {
-      const objects = [...this.bundleObjects].sort();
-      this.policy.addStatements(new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        // Bundles are content-addressed objects of the stack's asset bucket; many of them share the bucket's ARN.
-        resources: objects.length <= MAX_LISTED_ARNS_PER_FAMILY ? objects : [...new Set(objects.map(arn => arn.replace(/\/[^/]*$/, '/*')))],
       }));
     }
     this.otherStatements.forEach(statement => this.policy.addStatements(statement));

@@ -114,7 +114,7 @@ describe('create', () => {
   test('an adopted template whose provisioning differs fails: Proton can\'t change it', async () => {
     await env.proton.send(new CreateEnvironmentTemplateCommand({ name: 'vpc', provisioning: 'CUSTOMER_MANAGED' }));
     const error = await failure(deploy(templateEvent('Create', properties({ [P.ADOPT_EXISTING]: 'true' }))));
-    expect(error.message).toMatch(/environment template 'vpc' has provisioning "CUSTOMER_MANAGED" and Proton can't change it to null: give the template a new name/);
+    expect(error.message).toMatch(/environment template 'vpc' has provisioning "CUSTOMER_MANAGED" and Proton can't change it to none: give the template a new name/);
   });
 
   test('a service template, with its pipeline provisioning', async () => {
