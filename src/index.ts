@@ -8,3 +8,4 @@ export * from './service';
 export * from './account-settings';
 export * from './nag-suppressions';
 export * from './proton-handler';
+export * from './environment-account-connection';
