@@ -108,7 +108,9 @@ export class EnvironmentAccountConnection extends Resource implements IEnvironme
    * Imports a connection by its ID: how the management account refers to a connection requested from another account
    * (its ID is output by the environment account's stack, or read from the Proton console).
    */
-  public static fromEnvironmentAccountConnectionId(scope: Construct, id: string, environmentAccountConnectionId: string): IEnvironmentAccountConnection {
+  public static fromEnvironmentAccountConnectionId(
+    scope: Construct, id: string, environmentAccountConnectionId: string,
+  ): IEnvironmentAccountConnection {
     class Import extends Resource implements IEnvironmentAccountConnection {
       public readonly environmentAccountConnectionId = environmentAccountConnectionId;
     }

@@ -41,7 +41,8 @@ describe('EnvironmentAccountConnection', () => {
     Tags.of(created).add('team', 'platform');
     const props = properties(stack, 'Custom::ProtonEnvironmentAccountConnection');
     expect(props).toMatchObject({
-      ManagementAccountId: MANAGEMENT_ACCOUNT, EnvironmentName: 'prod',
+      ManagementAccountId: MANAGEMENT_ACCOUNT,
+      EnvironmentName: 'prod',
       RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^Provisioning/), 'Arn'] },
       ComponentRoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^Component/), 'Arn'] },
       Tags: JSON.stringify([{ key: 'team', value: 'platform' }]),
@@ -74,7 +75,9 @@ describe('EnvironmentAccountConnection', () => {
     Template.fromStack(withRole).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([{
-          Effect: 'Allow', Action: 'iam:PassRole', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CodeBuild'), 'Arn'] },
+          Effect: 'Allow',
+          Action: 'iam:PassRole',
+          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CodeBuild'), 'Arn'] },
           Condition: { StringEquals: { 'iam:PassedToService': 'proton.amazonaws.com' } },
         }]),
       },

@@ -18,8 +18,8 @@
  */
 import {
   AcceptEnvironmentAccountConnectionCommand, CreateEnvironmentAccountConnectionCommand, DeleteEnvironmentAccountConnectionCommand,
-  EnvironmentAccountConnection, EnvironmentAccountConnectionSummary, GetEnvironmentAccountConnectionCommand, paginateListEnvironmentAccountConnections,
-  ProtonClient, RejectEnvironmentAccountConnectionCommand, UpdateEnvironmentAccountConnectionCommand,
+  EnvironmentAccountConnection, EnvironmentAccountConnectionSummary, GetEnvironmentAccountConnectionCommand,
+  paginateListEnvironmentAccountConnections, ProtonClient, RejectEnvironmentAccountConnectionCommand, UpdateEnvironmentAccountConnectionCommand,
 } from '@aws-sdk/client-proton';
 import {
   EnvironmentAccountConnectionAcceptanceProperties as AP, EnvironmentAccountConnectionAttributes as A,

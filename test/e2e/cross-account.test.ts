@@ -64,7 +64,10 @@ test('the environment account requests, the management account accepts and deplo
   const requested = (await protonAs(ENVIRONMENT_ACCOUNT).send(new GetEnvironmentAccountConnectionCommand({ id: connectionId })))
     .environmentAccountConnection!;
   expect(requested).toMatchObject({
-    status: 'PENDING', environmentAccountId: ENVIRONMENT_ACCOUNT, managementAccountId: MANAGEMENT_ACCOUNT, environmentName: 'prod',
+    status: 'PENDING',
+    environmentAccountId: ENVIRONMENT_ACCOUNT,
+    managementAccountId: MANAGEMENT_ACCOUNT,
+    environmentName: 'prod',
     roleArn: expect.stringContaining(`arn:aws:iam::${ENVIRONMENT_ACCOUNT}:role/`),
   });
 
@@ -73,7 +76,9 @@ test('the environment account requests, the management account accepts and deplo
   const management = protonAs(MANAGEMENT_ACCOUNT);
   const { environment } = await management.send(new GetEnvironmentCommand({ name: 'prod' }));
   expect(environment).toMatchObject({
-    deploymentStatus: 'SUCCEEDED', environmentAccountConnectionId: connectionId, environmentAccountId: ENVIRONMENT_ACCOUNT,
+    deploymentStatus: 'SUCCEEDED',
+    environmentAccountConnectionId: connectionId,
+    environmentAccountId: ENVIRONMENT_ACCOUNT,
     arn: `arn:aws:proton:${REGION}:${MANAGEMENT_ACCOUNT}:environment/prod`,
   });
   const accepted = (await management.send(new ListEnvironmentAccountConnectionsCommand({ requestedBy: 'MANAGEMENT_ACCOUNT' })))
@@ -100,7 +105,8 @@ test('the connection alone: create, update its roles in place, re-deploy without
   await h.engine().deploy(synthesize(app => buildApp(app, {})));
   const connectionId = h.state.stack('EnvironmentAccount')!.outputs.ConnectionId as string;
   const environmentAccount = protonAs(ENVIRONMENT_ACCOUNT);
-  const get = async () => (await environmentAccount.send(new GetEnvironmentAccountConnectionCommand({ id: connectionId }))).environmentAccountConnection!;
+  const get = async () => (await environmentAccount.send(new GetEnvironmentAccountConnectionCommand({ id: connectionId })))
+    .environmentAccountConnection!;
   expect((await get()).componentRoleArn).toBeUndefined();
   const { tags } = await h.client.call('ListTagsForResource', { resourceArn: (await get()).arn });
   expect(tags).toEqual([{ key: 'cdk-proton:owner', value: expect.stringMatching(/^EnvironmentAccount\/Connection/) }]);
