@@ -6,9 +6,13 @@
  * in a real app (a token can't be referenced across accounts). Needs the handler bundle (`npx projen bundle`).
  */
 import * as path from 'path';
-import { ProtonClient, GetEnvironmentCommand, ListEnvironmentAccountConnectionsCommand, GetEnvironmentAccountConnectionCommand } from '@aws-sdk/client-proton';
+import {
+  CreateEnvironmentAccountConnectionCommand, GetEnvironmentAccountConnectionCommand, GetEnvironmentCommand, ListEnvironmentAccountConnectionsCommand,
+  ProtonClient,
+} from '@aws-sdk/client-proton';
 import { App, CfnOutput, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { Harness, mutatingCalls, startHarness, synthesize } from './helpers';
+import { DeployEngine } from '../../src/local/deploy/engine';
 import { TEMPLATES } from '../../examples/platform-app';
 import {
   Environment, EnvironmentAccountConnection, EnvironmentAccountConnectionAcceptance, EnvironmentTemplate, EnvironmentTemplateVersion, TemplateBundle,
@@ -33,6 +37,7 @@ interface AppOptions {
   /** The connection's ID, known once the environment account's stack is deployed: the management stack is defined then. */
   readonly connectionId?: string;
   readonly componentRole?: boolean;
+  readonly adoptExisting?: boolean;
 }
 
 function buildApp(app: App, options: AppOptions) {
@@ -41,7 +46,7 @@ function buildApp(app: App, options: AppOptions) {
   const componentRole = options.componentRole
     ? new iam.Role(environmentAccount, 'ComponentRole', { assumedBy: new iam.ServicePrincipal('proton.amazonaws.com') }) : undefined;
   const connection = new EnvironmentAccountConnection(environmentAccount, 'Connection', {
-    managementAccountId: MANAGEMENT_ACCOUNT, environmentName: 'prod', role: provisioningRole, componentRole,
+    managementAccountId: MANAGEMENT_ACCOUNT, environmentName: 'prod', role: provisioningRole, componentRole, adoptExisting: options.adoptExisting,
   });
   new CfnOutput(environmentAccount, 'ConnectionId', { value: connection.environmentAccountConnectionId });
   if (!options.connectionId) return;
@@ -125,4 +130,31 @@ test('the connection alone: create, update its roles in place, re-deploy without
   await expect(get()).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   expect((await environmentAccount.send(new ListEnvironmentAccountConnectionsCommand({ requestedBy: 'ENVIRONMENT_ACCOUNT' })))
     .environmentAccountConnections).toEqual([]);
+});
+
+test('a re-delivered create requests one connection', async () => {
+  const engine = new DeployEngine({ state: h.state, client: h.client, endpoint: h.local.endpoint, pollIntervalMs: 10, redeliverEvents: true });
+  await engine.deploy(synthesize(app => buildApp(app, {})));
+  expect(mutatingCalls(h.local).filter(call => call === 'CreateEnvironmentAccountConnection')).toEqual(['CreateEnvironmentAccountConnection']);
+  const { environmentAccountConnections } = await protonAs(ENVIRONMENT_ACCOUNT).send(
+    new ListEnvironmentAccountConnectionsCommand({ requestedBy: 'ENVIRONMENT_ACCOUNT' }));
+  expect(environmentAccountConnections!.map(c => c.id)).toEqual([h.state.stack('EnvironmentAccount')!.outputs.ConnectionId]);
+});
+
+test('a connection no stack made: refused without adoptExisting, taken over and retained with it', async () => {
+  const { environmentAccountConnection: existing } = await protonAs(ENVIRONMENT_ACCOUNT).send(new CreateEnvironmentAccountConnectionCommand({
+    managementAccountId: MANAGEMENT_ACCOUNT, environmentName: 'prod', roleArn: `arn:aws:iam::${ENVIRONMENT_ACCOUNT}:role/by-hand`,
+  }));
+  await expect(h.engine().deploy(synthesize(app => buildApp(app, {})))).rejects.toThrow(
+    `the environment account connection for environment 'prod' of management account ${MANAGEMENT_ACCOUNT} (${existing!.id}) already exists `
+    + 'in Proton and was not created by this stack');
+
+  await h.engine().deploy(synthesize(app => buildApp(app, { adoptExisting: true })));
+  expect(h.state.stack('EnvironmentAccount')!.outputs.ConnectionId).toBe(existing!.id);
+  const get = () => protonAs(ENVIRONMENT_ACCOUNT).send(new GetEnvironmentAccountConnectionCommand({ id: existing!.id }));
+  // Brought to the stack's definition: the stack's role replaces the one set by hand.
+  expect((await get()).environmentAccountConnection!.roleArn).toMatch(new RegExp(`^arn:aws:iam::${ENVIRONMENT_ACCOUNT}:role/EnvironmentAccount-`));
+
+  await h.engine().destroy();
+  expect((await get()).environmentAccountConnection!.status).toBe('PENDING');
 });
