@@ -208,7 +208,8 @@ export class Service extends ServiceBase implements ITaggable {
 
   public readonly serviceName: string;
   public readonly serviceArn: string;
-  public readonly templateVersion: IServiceTemplateVersion;
+  /** The template version the service is deployed with (optional only because IService's is). */
+  public readonly templateVersion?: IServiceTemplateVersion;
 
   /** Tags applied to the Proton service. */
   public readonly tags: TagManager;
@@ -217,6 +218,7 @@ export class Service extends ServiceBase implements ITaggable {
   private readonly outputKeys = new OutputKeys();
   private readonly instanceNames: string[];
   private readonly instances: Array<{ name: string; environment: string; spec: SpecInputs }>;
+  private readonly version: IServiceTemplateVersion;
   private readonly schema?: TemplateSchema;
   private readonly pipelineSpec?: SpecInputs;
   private readonly hasPipeline: boolean;
@@ -228,6 +230,7 @@ export class Service extends ServiceBase implements ITaggable {
     checkDescription(this, props.description);
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.SERVICE);
     this.templateVersion = props.templateVersion;
+    this.version = props.templateVersion;
 
     const schema = props.templateVersion.bundle?._schema;
     this.schema = schema;
@@ -308,7 +311,7 @@ export class Service extends ServiceBase implements ITaggable {
 
   /** Validates one instance and adds it; `where` names it in messages (`instances[2]`, `addInstance("eu")`). */
   private pushInstance(instance: ServiceInstanceOptions, where: string): void {
-    const name = checkInstance(this, this.templateVersion, instance, where, this.instanceNames);
+    const name = checkInstance(this, this.version, instance, where, this.instanceNames);
     const schema = this.schema;
     const spec = schema ? validateSpecInputs(this, `${where}.spec`, schema, schema.serviceInputType!, instance.spec) : instance.spec ?? {};
     const instances = [...this.instances, { name, environment: instance.environment.environmentName, spec }];
