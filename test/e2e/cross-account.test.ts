@@ -12,11 +12,12 @@ import {
 } from '@aws-sdk/client-proton';
 import { App, CfnOutput, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { Harness, mutatingCalls, startHarness, synthesize } from './helpers';
-import { DeployEngine } from '../../src/local/deploy/engine';
 import { TEMPLATES } from '../../examples/platform-app';
 import {
   Environment, EnvironmentAccountConnection, EnvironmentAccountConnectionAcceptance, EnvironmentTemplate, EnvironmentTemplateVersion, TemplateBundle,
 } from '../../src';
+import { DeployEngine } from '../../src/local/deploy/engine';
+import { readProtonResources } from '../../src/local/deploy/output';
 
 const REGION = 'us-east-1';
 const ENVIRONMENT_ACCOUNT = '111111111111';
@@ -38,6 +39,7 @@ interface AppOptions {
   readonly connectionId?: string;
   readonly componentRole?: boolean;
   readonly adoptExisting?: boolean;
+  readonly rejectOnDelete?: boolean;
 }
 
 function buildApp(app: App, options: AppOptions) {
@@ -58,7 +60,9 @@ function buildApp(app: App, options: AppOptions) {
   const version = new EnvironmentTemplateVersion(management, 'Version', {
     template, bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, 'fargate-env')),
   });
-  const acceptance = new EnvironmentAccountConnectionAcceptance(management, 'Acceptance', { connectionId: options.connectionId });
+  const acceptance = new EnvironmentAccountConnectionAcceptance(management, 'Acceptance', {
+    connectionId: options.connectionId, rejectOnDelete: options.rejectOnDelete,
+  });
   new Environment(management, 'Prod', { environmentName: 'prod', templateVersion: version, environmentAccountConnection: acceptance });
 }
 
@@ -157,4 +161,27 @@ test('a connection no stack made: refused without adoptExisting, taken over and 
 
   await h.engine().destroy();
   expect((await get()).environmentAccountConnection!.status).toBe('PENDING');
+});
+
+test.each([
+  [false, 'CONNECTED'],
+  [true, 'REJECTED'],
+])('removing the acceptance (rejectOnDelete %s) leaves the connection %s', async (rejectOnDelete, status) => {
+  await h.engine().deploy(synthesize(app => buildApp(app, {})));
+  const connectionId = h.state.stack('EnvironmentAccount')!.outputs.ConnectionId as string;
+  await h.engine().deploy(synthesize(app => buildApp(app, { connectionId, rejectOnDelete })));
+
+  // The environment goes first (it depends on the acceptance), then the acceptance.
+  await h.engine().destroy(['Management']);
+  const { environmentAccountConnection } = await protonAs(MANAGEMENT_ACCOUNT).send(new GetEnvironmentAccountConnectionCommand({ id: connectionId }));
+  expect(environmentAccountConnection!.status).toBe(status);
+  await h.engine().destroy();
+});
+
+test('the status table lists the connections of the configured account', async () => {
+  // h.client signs nothing: proton-local's configured account, 123456789012.
+  await h.client.call('CreateEnvironmentAccountConnection', { managementAccountId: MANAGEMENT_ACCOUNT, environmentName: 'prod' });
+  expect(await readProtonResources(h.client)).toEqual([
+    { kind: 'EnvironmentAccountConnection', name: `prod (123456789012 -> ${MANAGEMENT_ACCOUNT})`, template: '-', version: '-', status: 'PENDING' },
+  ]);
 });
