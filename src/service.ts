@@ -4,10 +4,10 @@ import { IEnvironment } from './environment';
 import { Provisioning } from './environment-template';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from './private/properties';
 import { ProtonProvider } from './private/provider';
-import { TemplateSchema } from './private/schema';
-import { renderServiceSpec, SpecInputs } from './private/spec';
 import { SupersededVersions } from './private/superseded-versions';
 import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
+import { TemplateSchema } from './private/schema';
+import { renderServiceSpec, SpecInputs } from './private/spec';
 import {
   checkDescription, checkResourceName, checkSpecSize, claimName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
   orderPipelinesAfterAccountSettings,
