@@ -93,7 +93,9 @@ test('the environment account requests, the management account accepts and deplo
   const accepted = (await management.send(new ListEnvironmentAccountConnectionsCommand({ requestedBy: 'MANAGEMENT_ACCOUNT' })))
     .environmentAccountConnections!;
   expect(accepted.map(c => [c.id, c.status])).toEqual([[connectionId, 'CONNECTED']]);
-  expect(h.state.stack('Management')!.resources).toBeDefined();
+  // The acceptance's physical id is the connection's: the environment's EnvironmentAccountConnectionId is its Ref.
+  const resources = Object.entries(h.state.stack('Management')!.resources);
+  expect(resources.filter(([logicalId]) => logicalId.startsWith('Acceptance')).map(([, record]) => record.physicalId)).toEqual([connectionId]);
 
   // Nothing changed: a second deployment of both stacks makes no mutating call.
   h.local.requestLog.clear();
