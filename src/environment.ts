@@ -2,6 +2,7 @@ import {
   ArnFormat, CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token, aws_iam as iam,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { IEnvironmentAccountConnection } from './environment-account-connection';
 import { Provisioning } from './environment-template';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
 import { checkOutputKey } from './private/output-check';
@@ -38,6 +39,29 @@ export interface IEnvironment extends IResource {
    * @default - unknown: the environment is imported
    */
   readonly templateVersion?: IEnvironmentTemplateVersion;
+
+  /**
+   * Lets the grantee read the environment: its details, outputs and provisioned resources.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * Attributes of an environment defined outside this stack.
+ */
+export interface EnvironmentAttributes {
+  /**
+   * The environment's name.
+   */
+  readonly environmentName: string;
+
+  /**
+   * The template version the environment runs, when this app defines it: services then check at synth that their
+   * template version is compatible with it.
+   *
+   * @default - unknown: compatibility is left to Proton
+   */
+  readonly templateVersion?: IEnvironmentTemplateVersion;
 }
 
 /**
@@ -68,8 +92,8 @@ export interface ProvisioningRepository {
  * Properties of an environment.
  *
  * Choose at most one provisioning mode: `protonServiceRole` (Proton deploys with CloudFormation),
- * `environmentAccountConnectionId` (Proton deploys in another account), `provisioningRepository` (self-managed: Proton
- * opens pull requests) or `codebuildRole` (CodeBuild provisioning). Environments of CUSTOMER_MANAGED templates need none.
+ * `environmentAccountConnection` or `environmentAccountConnectionId` (Proton deploys in another account),
+ * `provisioningRepository` (self-managed: Proton opens pull requests) or `codebuildRole` (CodeBuild provisioning). Environments of CUSTOMER_MANAGED templates need none.
  */
 export interface EnvironmentProps {
   /**
@@ -114,6 +138,16 @@ export interface EnvironmentProps {
   readonly environmentAccountConnectionId?: string;
 
   /**
+   * The environment account connection through which Proton deploys the environment in another account: an
+   * `EnvironmentAccountConnectionAcceptance` of this account (the environment is then created once the connection is
+   * accepted), or `EnvironmentAccountConnection.fromEnvironmentAccountConnectionId`. The connection must have been
+   * requested for this environment's name, and brings its own roles (no protonServiceRole or codebuildRole).
+   *
+   * @default - none
+   */
+  readonly environmentAccountConnection?: IEnvironmentAccountConnection;
+
+  /**
    * The repository where Proton opens pull requests for self-managed provisioning.
    *
    * @default - none
@@ -155,6 +189,14 @@ abstract class EnvironmentBase extends Resource implements IEnvironment {
   public abstract readonly environmentName: string;
   public abstract readonly environmentArn: string;
   public abstract readonly templateVersion?: IEnvironmentTemplateVersion;
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['proton:GetEnvironment', 'proton:ListEnvironmentOutputs', 'proton:ListEnvironmentProvisionedResources'],
+      resourceArns: [this.environmentArn],
+    });
+  }
 }
 
 const EAC_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -173,12 +215,21 @@ export class Environment extends EnvironmentBase implements ITaggable {
    * Imports an environment by name.
    */
   public static fromEnvironmentName(scope: Construct, id: string, environmentName: string): IEnvironment {
+    return Environment.fromEnvironmentAttributes(scope, id, { environmentName });
+  }
+
+  /**
+   * Imports an environment by name, with the template version it runs when the app defines it.
+   */
+  public static fromEnvironmentAttributes(scope: Construct, id: string, attrs: EnvironmentAttributes): IEnvironment {
     class Import extends EnvironmentBase {
-      public readonly environmentName = environmentName;
-      public readonly environmentArn = environmentArn(this, environmentName);
-      public readonly templateVersion = undefined;
+      public readonly environmentName = attrs.environmentName;
+      public readonly environmentArn = environmentArn(this, attrs.environmentName);
+      public readonly templateVersion = attrs.templateVersion;
     }
-    return new Import(scope, id);
+    const imported = new Import(scope, id);
+    checkResourceName(imported, 'environmentName', attrs.environmentName);
+    return imported;
   }
 
   public readonly environmentName: string;
@@ -227,7 +278,8 @@ export class Environment extends EnvironmentBase implements ITaggable {
         [EnvironmentProperties.SPEC]: stack.toJsonString(inputs),
         [EnvironmentProperties.DESCRIPTION]: props.description,
         [EnvironmentProperties.PROTON_SERVICE_ROLE_ARN]: props.protonServiceRole?.roleArn,
-        [EnvironmentProperties.ENVIRONMENT_ACCOUNT_CONNECTION_ID]: props.environmentAccountConnectionId,
+        [EnvironmentProperties.ENVIRONMENT_ACCOUNT_CONNECTION_ID]: props.environmentAccountConnection?.environmentAccountConnectionId
+          ?? props.environmentAccountConnectionId,
         [EnvironmentProperties.PROVISIONING_REPOSITORY]: props.provisioningRepository
           ? stack.toJsonString(props.provisioningRepository) : undefined,
         [EnvironmentProperties.CODEBUILD_ROLE_ARN]: props.codebuildRole?.roleArn,
@@ -276,15 +328,19 @@ function environmentArn(scope: Construct, name: string): string {
 }
 
 function checkProvisioning(scope: Construct, props: EnvironmentProps): void {
-  const modes = (['protonServiceRole', 'environmentAccountConnectionId', 'provisioningRepository', 'codebuildRole'] as const)
+  if (props.environmentAccountConnection !== undefined && props.environmentAccountConnectionId !== undefined) {
+    throw new Error(`${scope.node.path}: environmentAccountConnection and environmentAccountConnectionId "${props.environmentAccountConnectionId}" `
+      + 'both name a connection; give only one (environmentAccountConnectionId is kept for compatibility)');
+  }
+  const modes = (['protonServiceRole', 'environmentAccountConnection', 'environmentAccountConnectionId', 'provisioningRepository', 'codebuildRole'] as const)
     .filter(mode => props[mode] !== undefined);
   if (modes.length > 1) {
     throw new Error(`${scope.node.path}: ${modes.join(' and ')} are different provisioning modes; give at most one `
-      + '(protonServiceRole, environmentAccountConnectionId, provisioningRepository or codebuildRole)');
+      + '(protonServiceRole, environmentAccountConnection, provisioningRepository or codebuildRole)');
   }
   if (modes.length === 0 && props.templateVersion.template.provisioning !== Provisioning.CUSTOMER_MANAGED) {
     throw new Error(`${scope.node.path}: no provisioning mode: Proton provisions environments of template `
-      + `${props.templateVersion.template.environmentTemplateName} and needs one of protonServiceRole, environmentAccountConnectionId, `
+      + `${props.templateVersion.template.environmentTemplateName} and needs one of protonServiceRole, environmentAccountConnection, `
       + 'provisioningRepository or codebuildRole (or a template with provisioning CUSTOMER_MANAGED)');
   }
   const eac = props.environmentAccountConnectionId;

@@ -9,3 +9,4 @@ export * from './account-settings';
 export * from './nag-suppressions';
 export * from './proton-handler';
 export * from './renderer';
+export * from './environment-account-connection';

@@ -33,6 +33,35 @@ export interface IService extends IResource {
    * @attribute
    */
   readonly serviceArn: string;
+
+  /**
+   * The template version the service is deployed with, when this app defines it.
+   *
+   * @default - unknown: the service is imported without it
+   */
+  readonly templateVersion?: IServiceTemplateVersion;
+
+  /**
+   * Lets the grantee read the service: its details, and its instances' and pipeline's outputs and provisioned resources.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * Attributes of a service defined outside this stack.
+ */
+export interface ServiceAttributes {
+  /**
+   * The service's name.
+   */
+  readonly serviceName: string;
+
+  /**
+   * The template version the service runs, when this app defines it.
+   *
+   * @default - unknown
+   */
+  readonly templateVersion?: IServiceTemplateVersion;
 }
 
 /**
@@ -134,6 +163,19 @@ export interface ServiceProps {
 abstract class ServiceBase extends Resource implements IService {
   public abstract readonly serviceName: string;
   public abstract readonly serviceArn: string;
+  public abstract readonly templateVersion?: IServiceTemplateVersion;
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'proton:GetService', 'proton:GetServiceInstance', 'proton:ListServiceInstanceOutputs', 'proton:ListServiceInstanceProvisionedResources',
+        'proton:ListServicePipelineOutputs', 'proton:ListServicePipelineProvisionedResources',
+      ],
+      // The service, and its instances and pipeline (`<service>/service-instance/<name>`, `<service>/pipeline`).
+      resourceArns: [this.serviceArn, `${this.serviceArn}/*`],
+    });
+  }
 }
 
 /**
@@ -149,15 +191,27 @@ export class Service extends ServiceBase implements ITaggable {
    * Imports a service by name.
    */
   public static fromServiceName(scope: Construct, id: string, serviceName: string): IService {
+    return Service.fromServiceAttributes(scope, id, { serviceName });
+  }
+
+  /**
+   * Imports a service by name, with the template version it runs when the app defines it.
+   */
+  public static fromServiceAttributes(scope: Construct, id: string, attrs: ServiceAttributes): IService {
     class Import extends ServiceBase {
-      public readonly serviceName = serviceName;
-      public readonly serviceArn = serviceArn(this, serviceName);
+      public readonly serviceName = attrs.serviceName;
+      public readonly serviceArn = serviceArn(this, attrs.serviceName);
+      public readonly templateVersion = attrs.templateVersion;
     }
-    return new Import(scope, id);
+    const imported = new Import(scope, id);
+    checkResourceName(imported, 'serviceName', attrs.serviceName);
+    return imported;
   }
 
   public readonly serviceName: string;
   public readonly serviceArn: string;
+  /** The template version the service is deployed with (optional only because IService's is). */
+  public readonly templateVersion?: IServiceTemplateVersion;
 
   /** Tags applied to the Proton service. */
   public readonly tags: TagManager;
@@ -165,6 +219,10 @@ export class Service extends ServiceBase implements ITaggable {
   private readonly resource: CustomResource;
   private readonly outputKeys = new OutputKeys();
   private readonly instanceNames: string[];
+  private readonly instances: Array<{ name: string; environment: string; spec: SpecInputs }>;
+  private readonly version: IServiceTemplateVersion;
+  private readonly schema?: TemplateSchema;
+  private readonly pipelineSpec?: SpecInputs;
   private readonly hasPipeline: boolean;
   /** The template version's bundle, when the app defines it: output keys are checked against it. */
   private readonly bundle?: TemplateBundle;
@@ -175,25 +233,27 @@ export class Service extends ServiceBase implements ITaggable {
     checkResourceName(this, 'serviceName', name);
     checkDescription(this, props.description);
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.SERVICE);
+    this.templateVersion = props.templateVersion;
+    this.version = props.templateVersion;
 
     this.bundle = props.templateVersion.bundle;
     const schema = props.templateVersion.bundle?._schema;
+    this.schema = schema;
     if (schema && !schema.serviceInputType) {
       throw new Error(`${this.node.path}: templateVersion's bundle declares no service_input_type: it is not a service template`);
     }
-    this.instanceNames = checkInstances(this, props);
+    if (props.instances.length === 0) {
+      throw new Error(`${this.node.path}: instances is empty; a service needs at least one instance`);
+    }
     this.hasPipeline = checkPipeline(this, props, schema);
-    const instances = props.instances.map((instance, i) => ({
-      name: instance.instanceName,
-      environment: instance.environment.environmentName,
-      spec: schema ? validateSpecInputs(this, `instances[${i}].spec`, schema, schema.serviceInputType!, instance.spec) : instance.spec ?? {},
-    }));
     let pipelineSpec: SpecInputs | undefined = props.pipelineSpec;
     if (schema?.pipelineInputType && pipelineSpec) {
       pipelineSpec = validateSpecInputs(this, 'pipelineSpec', schema, schema.pipelineInputType, pipelineSpec);
     }
-
-    checkSpecSize(this, 'instances and pipelineSpec', () => renderServiceSpec({ pipeline: pipelineSpec, instances }));
+    this.pipelineSpec = pipelineSpec;
+    this.instanceNames = [];
+    this.instances = [];
+    props.instances.forEach((instance, i) => this.pushInstance(instance, `instances[${i}]`));
     if (!Token.isUnresolved(name)) claimName(this, 'service', name, 'serviceName');
     const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);
@@ -208,7 +268,8 @@ export class Service extends ServiceBase implements ITaggable {
         [ServiceProperties.TEMPLATE_MINOR_VERSION]: selector.minorVersion,
         [ServiceProperties.TEMPLATE_BUNDLE_HASH]: selector.bundleHash,
         [ServiceProperties.ADOPT_EXISTING]: props.adoptExisting ? 'true' : undefined,
-        [ServiceProperties.INSTANCES]: stack.toJsonString(instances),
+        // Lazy: addInstance may add instances until synth.
+        [ServiceProperties.INSTANCES]: Lazy.string({ produce: () => stack.toJsonString(this.instances) }),
         [ServiceProperties.PIPELINE_SPEC]: pipelineSpec ? stack.toJsonString(pipelineSpec) : undefined,
         [ServiceProperties.REPOSITORY_CONNECTION_ARN]: props.repository?.connectionArn,
         [ServiceProperties.REPOSITORY_ID]: props.repository?.repositoryId,
@@ -243,6 +304,25 @@ export class Service extends ServiceBase implements ITaggable {
         resources: [props.repository.connectionArn],
       }));
     }
+  }
+
+  /**
+   * Adds an instance to the service (before synth), checked as the instances given to the constructor are: a unique
+   * literal name, an environment whose template version is compatible, a spec that matches the schema.
+   */
+  public addInstance(instance: ServiceInstanceOptions): void {
+    this.pushInstance(instance, `addInstance("${instance.instanceName}")`);
+  }
+
+  /** Validates one instance and adds it; `where` names it in messages (`instances[2]`, `addInstance("eu")`). */
+  private pushInstance(instance: ServiceInstanceOptions, where: string): void {
+    const name = checkInstance(this, this.version, instance, where, this.instanceNames);
+    const schema = this.schema;
+    const spec = schema ? validateSpecInputs(this, `${where}.spec`, schema, schema.serviceInputType!, instance.spec) : instance.spec ?? {};
+    const instances = [...this.instances, { name, environment: instance.environment.environmentName, spec }];
+    checkSpecSize(this, 'instances and pipelineSpec', () => renderServiceSpec({ pipeline: this.pipelineSpec, instances }));
+    this.instanceNames.push(name);
+    this.instances.push(instances[instances.length - 1]);
   }
 
   /**
@@ -284,30 +364,23 @@ function serviceArn(scope: Construct, name: string): string {
   return Stack.of(scope).formatArn({ service: 'proton', resource: 'service', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
 }
 
-/** Checks instance names and environment compatibility; returns the instance names. */
-function checkInstances(scope: Construct, props: ServiceProps): string[] {
+/** Checks an instance's name (unique among `names`) and its environment's compatibility; returns the name. */
+function checkInstance(scope: Construct, version: IServiceTemplateVersion, instance: ServiceInstanceOptions, where: string, names: string[]): string {
   const path = scope.node.path;
-  if (props.instances.length === 0) {
-    throw new Error(`${path}: instances is empty; a service needs at least one instance`);
+  const name = instance.instanceName;
+  checkResourceName(scope, `${where}.instanceName`, name);
+  if (Token.isUnresolved(name)) {
+    throw new Error(`${path}: ${where}.instanceName must be a literal string, not a token`);
   }
-  const names: string[] = [];
-  props.instances.forEach((instance, i) => {
-    const name = instance.instanceName;
-    checkResourceName(scope, `instances[${i}].instanceName`, name);
-    if (Token.isUnresolved(name)) {
-      throw new Error(`${path}: instances[${i}].instanceName must be a literal string, not a token`);
-    }
-    if (names.includes(name)) {
-      throw new Error(`${path}: instances[${i}].instanceName "${name}" is used by another instance; instance names must be unique in a service`);
-    }
-    names.push(name);
-    checkCompatible(scope, props.templateVersion, instance, i);
-  });
-  return names;
+  if (names.includes(name)) {
+    throw new Error(`${path}: ${where}.instanceName "${name}" is used by another instance; instance names must be unique in a service`);
+  }
+  checkCompatible(scope, version, instance, where);
+  return name;
 }
 
 /** When both versions are known at synth, the instance's environment template and major must be compatible. */
-function checkCompatible(scope: Construct, version: IServiceTemplateVersion, instance: ServiceInstanceOptions, index: number): void {
+function checkCompatible(scope: Construct, version: IServiceTemplateVersion, instance: ServiceInstanceOptions, where: string): void {
   const environmentVersion = instance.environment.templateVersion;
   const compatible = version.compatibleEnvironmentTemplates;
   if (!environmentVersion) return;
@@ -319,7 +392,7 @@ function checkCompatible(scope: Construct, version: IServiceTemplateVersion, ins
   if (compatible.some(c => sameTemplate(c.template) && c.majorVersion === major)) return;
   if (compatible.some(c => Token.isUnresolved(c.majorVersion))) return;
   const allowed = compatible.map(c => `${describeTemplate(c.template)}:${c.majorVersion}`).join(', ');
-  throw new Error(`${scope.node.path}: instances[${index}] ("${instance.instanceName}") is in environment ${instance.environment.node.path}, `
+  throw new Error(`${scope.node.path}: ${where} ("${instance.instanceName}") is in environment ${instance.environment.node.path}, `
     + `whose template ${describeTemplate(template)}:${major} is not compatible with the service template version (compatible: ${allowed})`);
 }
 

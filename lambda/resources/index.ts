@@ -3,6 +3,7 @@
  */
 import { accountSettingsHandler } from './account-settings';
 import { environmentHandler } from './environment';
+import { environmentAccountConnectionAcceptanceHandler, environmentAccountConnectionHandler } from './environment-account-connection';
 import { serviceHandler } from './service';
 import { supersededVersionsHandler } from './superseded-versions';
 import { environmentTemplateHandler, serviceTemplateHandler } from './template';
@@ -19,4 +20,6 @@ export const RESOURCE_HANDLERS: ReadonlyMap<string, ResourceHandler> = new Map([
   [ResourceTypes.SERVICE, serviceHandler],
   [ACCOUNT_SETTINGS_RESOURCE_TYPE, accountSettingsHandler],
   [ResourceTypes.SUPERSEDED_VERSIONS, supersededVersionsHandler],
+  [ResourceTypes.ENVIRONMENT_ACCOUNT_CONNECTION, environmentAccountConnectionHandler],
+  [ResourceTypes.ENVIRONMENT_ACCOUNT_CONNECTION_ACCEPTANCE, environmentAccountConnectionAcceptanceHandler],
 ]);

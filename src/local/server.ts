@@ -137,6 +137,17 @@ function regionOf(request: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
+/**
+ * The calling account. proton-local checks no signatures and keeps one set of resources, but Proton's two-account
+ * operations (environment account connections) depend on who calls: a request signed with an access key id of 12
+ * digits ("Credential=111122223333/20260101/...") is made by that account, any other by the configured one. The local
+ * deploy engine signs each stack's calls with the stack's account this way.
+ */
+function accountOf(request: IncomingMessage): string | undefined {
+  const match = /Credential=(\d{12})\//.exec(request.headers.authorization ?? '');
+  return match?.[1];
+}
+
 function isReadOnly(operation: string): boolean {
   return operation.startsWith('Get') || operation.startsWith('List');
 }
@@ -224,8 +235,9 @@ export class ProtonServer {
   }
 
   /** A context for settlers and handlers: on the change-tracked state, or (read-only operations) on the state itself. */
-  context(region?: string, tracked = true): OperationContext {
-    const settings = this.backend.settings;
+  context(region?: string, tracked = true, account?: string): OperationContext {
+    const configured = this.backend.settings;
+    const settings = account && account !== configured.accountId ? { ...configured, accountId: account } : configured;
     const state = tracked ? this.tracker.tracked() : this.backend.state();
     const { blobs } = this.backend;
     return {
@@ -417,7 +429,7 @@ export class ProtonServer {
         let result: unknown;
         try {
           // Read-only operations work on the state itself: tracking their reads would only cost time.
-          result = await handler(this.context(regionOf(request), !isReadOnly(operation)), input);
+          result = await handler(this.context(regionOf(request), !isReadOnly(operation), accountOf(request)), input);
         } finally {
           // Changes are saved even when the operation then failed: they happened (as they stay in memory).
           this.persistOrUndo();

@@ -17,6 +17,8 @@ export const ResourceTypes = {
   ENVIRONMENT_TEMPLATE: 'Custom::ProtonEnvironmentTemplate',
   SERVICE_TEMPLATE: 'Custom::ProtonServiceTemplate',
   SUPERSEDED_VERSIONS: 'Custom::ProtonSupersededVersions',
+  ENVIRONMENT_ACCOUNT_CONNECTION: 'Custom::ProtonEnvironmentAccountConnection',
+  ENVIRONMENT_ACCOUNT_CONNECTION_ACCEPTANCE: 'Custom::ProtonEnvironmentAccountConnectionAcceptance',
 } as const;
 
 /**
@@ -187,4 +189,41 @@ export const OutputAttributes = {
   ENVIRONMENT: 'Outputs.',
   PIPELINE: 'Pipeline.Outputs.',
   instance: (instanceName: string) => `Instances.${instanceName}.Outputs.`,
+} as const;
+
+/**
+ * Properties of `Custom::ProtonEnvironmentAccountConnection`, deployed in the environment account. The physical id is
+ * the connection's id.
+ */
+export const EnvironmentAccountConnectionProperties = {
+  /** The 12-digit management account the connection is requested from. A new one is a new connection. */
+  MANAGEMENT_ACCOUNT_ID: 'ManagementAccountId',
+  /** The environment (in the management account) that deploys through the connection. A new one is a new connection. */
+  ENVIRONMENT_NAME: 'EnvironmentName',
+  /** The role Proton assumes in the environment account; updated in place. */
+  ROLE_ARN: 'RoleArn',
+  CODEBUILD_ROLE_ARN: 'CodebuildRoleArn',
+  COMPONENT_ROLE_ARN: 'ComponentRoleArn',
+  /** JSON list of `{ "key", "value" }`. */
+  TAGS: 'Tags',
+  /** 'true': a connection for this management account and environment that no stack created is taken over. */
+  ADOPT_EXISTING: 'AdoptExisting',
+} as const;
+
+/** Attributes (`Fn::GetAtt`) of `Custom::ProtonEnvironmentAccountConnection`. */
+export const EnvironmentAccountConnectionAttributes = {
+  ID: 'Id',
+  ARN: 'Arn',
+  STATUS: 'Status',
+} as const;
+
+/**
+ * Properties of `Custom::ProtonEnvironmentAccountConnectionAcceptance`, deployed in the management account. The
+ * physical id is the connection's id.
+ */
+export const EnvironmentAccountConnectionAcceptanceProperties = {
+  /** The connection's id. A new one accepts another connection (a new resource). */
+  CONNECTION_ID: 'ConnectionId',
+  /** 'true': deleting the acceptance rejects the connection (terminal); absent or 'false' leaves it as it is. */
+  REJECT_ON_DELETE: 'RejectOnDelete',
 } as const;

@@ -422,7 +422,8 @@ test('independent deletions overlap: each invocation keeps its environment and i
   const calls = takeRecordedCalls();
   expect(calls).toHaveLength(12);
   for (const call of calls) {
-    expect(call.env).toEqual({ endpoint: h.local.endpoint, region: 'us-east-1', accessKey: 'proton-local' });
+    // The stack's account (an environment-agnostic stack's is the engine's default) signs the calls: proton-local's caller.
+    expect(call.env).toEqual({ endpoint: h.local.endpoint, region: 'us-east-1', accessKey: '123456789012' });
   }
   expect(calls.filter((c) => c.phase === 'onEvent')).toHaveLength(3);
   expect(consoleLog).not.toHaveBeenCalled();

@@ -181,7 +181,9 @@ export class CustomResourceHandler implements ResourceHandler {
       AWS_ENDPOINT_URL_PROTON: this.options.endpoint,
       AWS_REGION: request.region,
       AWS_DEFAULT_REGION: request.region,
-      AWS_ACCESS_KEY_ID: 'proton-local',
+      // The stack's account as the access key id: proton-local takes a 12-digit access key id for the calling account
+      // (src/local/server.ts accountOf), so stacks of two accounts are told apart (environment account connections).
+      AWS_ACCESS_KEY_ID: accountOfStack(request.stackId) ?? 'proton-local',
       AWS_SECRET_ACCESS_KEY: 'proton-local',
       AWS_SESSION_TOKEN: 'proton-local',
       // The function runs on Lambda's Node 22; the SDK's warning about the local Node version is noise here.
@@ -252,6 +254,11 @@ export class CustomResourceHandler implements ResourceHandler {
     }
     return handler;
   }
+}
+
+/** The account field of a CloudFormation stack ARN (`arn:aws:cloudformation:<region>:<account>:stack/...`). */
+function accountOfStack(stackId: string): string | undefined {
+  return /^arn:[^:]+:cloudformation:[^:]*:(\d{12}):/.exec(stackId)?.[1];
 }
 
 type LogSink = (line: string) => void;

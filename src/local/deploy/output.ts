@@ -235,6 +235,23 @@ export async function readProtonResources(client: ProtonApiClient): Promise<Prot
       });
     }
   }
+  // The connections this client's account requested or was requested from (proton-local takes the account from the
+  // access key id; this client sends none, so it sees the configured account's).
+  const connections = new Map<string, any>();
+  for (const requestedBy of ['ENVIRONMENT_ACCOUNT', 'MANAGEMENT_ACCOUNT']) {
+    for (const connection of await client.listAll('ListEnvironmentAccountConnections', 'environmentAccountConnections', { requestedBy })) {
+      connections.set(connection.id, connection);
+    }
+  }
+  for (const connection of [...connections.values()].sort((a, b) => a.environmentName.localeCompare(b.environmentName) || a.id.localeCompare(b.id))) {
+    rows.push({
+      kind: 'EnvironmentAccountConnection',
+      name: `${connection.environmentName} (${connection.environmentAccountId} -> ${connection.managementAccountId})`,
+      template: '-',
+      version: '-',
+      status: connection.status,
+    });
+  }
   return rows;
 }
 

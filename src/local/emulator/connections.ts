@@ -1,6 +1,9 @@
 /**
  * Environment account connections: requested from the environment account (PENDING), accepted (CONNECTED) or
- * rejected (REJECTED, terminal) from the management account. proton-local plays both accounts on one endpoint.
+ * rejected (REJECTED, terminal) from the management account. proton-local plays both accounts on one endpoint: the
+ * calling account is the request's (a 12-digit access key id, see server.ts accountOf; the configured account
+ * otherwise). A connection is visible to its two accounts only; accepting and rejecting are the management account's,
+ * updating and deleting the environment account's (API reference: "Management account can't delete").
  */
 import { randomUUID } from 'node:crypto';
 import { PageInput, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
@@ -38,6 +41,28 @@ export function connectionOf(state: EmulatorState, id: string): ConnectionRecord
     throw notFound(`The requested environment account connection does not exist: ${id}`);
   }
   return connection;
+}
+
+/** The connection as its caller sees it: another account's connections do not exist for it. */
+export function visibleConnection(ctx: OperationContext, id: string): ConnectionRecord {
+  const connection = connectionOf(ctx.state, id);
+  const caller = ctx.settings.accountId;
+  if (caller !== connection.managementAccountId && caller !== connection.environmentAccountId) {
+    throw notFound(`The requested environment account connection does not exist: ${id}`);
+  }
+  return connection;
+}
+
+/**
+ * Refuses an operation that only one side of the connection may make. Proton documents who calls what but not the
+ * error the other side gets; proton-local answers ValidationException, naming both accounts.
+ */
+function requireSide(ctx: OperationContext, connection: ConnectionRecord, side: 'management' | 'environment', operation: string): void {
+  const account = side === 'management' ? connection.managementAccountId : connection.environmentAccountId;
+  if (ctx.settings.accountId !== account) {
+    throw validation(`${operation} is called from the ${side} account of environment account connection ${connection.id} (${account}), `
+      + `not from account ${ctx.settings.accountId}`);
+  }
 }
 
 function connectionSummary(c: ConnectionRecord) {
@@ -109,7 +134,8 @@ export const connectionOperations: OperationTable = {
   },
 
   AcceptEnvironmentAccountConnection(ctx, input: { id: string }) {
-    const connection = connectionOf(ctx.state, input.id);
+    const connection = visibleConnection(ctx, input.id);
+    requireSide(ctx, connection, 'management', 'AcceptEnvironmentAccountConnection');
     if (connection.status === 'REJECTED') {
       throw validation(`environment account connection ${input.id} was REJECTED, which is final: request a new connection`);
     }
@@ -120,7 +146,8 @@ export const connectionOperations: OperationTable = {
   },
 
   RejectEnvironmentAccountConnection(ctx, input: { id: string }) {
-    const connection = connectionOf(ctx.state, input.id);
+    const connection = visibleConnection(ctx, input.id);
+    requireSide(ctx, connection, 'management', 'RejectEnvironmentAccountConnection');
     const users = environmentsUsing(ctx.state, input.id);
     if (users.length) {
       throw conflict(`environment account connection ${input.id} can't be rejected while environments ${users.join(', ')} use it`);
@@ -132,7 +159,8 @@ export const connectionOperations: OperationTable = {
   },
 
   UpdateEnvironmentAccountConnection(ctx, input: Roles & { id: string }) {
-    const connection = connectionOf(ctx.state, input.id);
+    const connection = visibleConnection(ctx, input.id);
+    requireSide(ctx, connection, 'environment', 'UpdateEnvironmentAccountConnection');
     if (connection.status === 'REJECTED') {
       throw validation(`environment account connection ${input.id} was REJECTED and can't be updated`);
     }
@@ -148,13 +176,14 @@ export const connectionOperations: OperationTable = {
     if (!connection) {
       return {};
     }
+    requireSide(ctx, visibleConnection(ctx, input.id), 'environment', 'DeleteEnvironmentAccountConnection');
     delete ctx.state.environmentAccountConnections[input.id];
     dropTags(ctx, connection.arn);
     return connectionOutput(connection);
   },
 
   GetEnvironmentAccountConnection(ctx, input: { id: string }) {
-    return connectionOutput(connectionOf(ctx.state, input.id));
+    return connectionOutput(visibleConnection(ctx, input.id));
   },
 
   ListEnvironmentAccountConnections(ctx, input: PageInput & {

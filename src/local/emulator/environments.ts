@@ -1,6 +1,6 @@
 /** Environments: create, update, cancel and delete deployments, outputs and provisioned resources. */
 import { stringify as stringifyYaml } from 'yaml';
-import { connectionOf } from './connections';
+import { visibleConnection } from './connections';
 import {
   cancelDeployment, checkInputs, checkUpdatable, DeployableRecord, DeploymentType, keepCurrentValues, outputsFor, outputsOf, parseSpec,
   provisionedResourcesOf, registerTargetAccess, resolveTemplateVersion, ResolvedTemplateVersion, startDeletion, startDeployment,
@@ -143,9 +143,13 @@ function deploymentPlan(ctx: OperationContext, resolved: ResolvedTemplateVersion
     : environmentPlan(ctx, resolved, name, inputs);
 }
 
-/** The environment account connection an environment may use: CONNECTED and made for this environment. */
+/** The environment account connection an environment may use: CONNECTED, to the caller's account, and made for this environment. */
 function usableConnection(ctx: OperationContext, id: string, environmentName: string) {
-  const connection = connectionOf(ctx.state, id);
+  const connection = visibleConnection(ctx, id);
+  if (connection.managementAccountId !== ctx.settings.accountId) {
+    throw validation(`environmentAccountConnectionId ${id} connects to management account ${connection.managementAccountId}: only an environment `
+      + `in that account can use it, not one in account ${ctx.settings.accountId}`);
+  }
   if (connection.status !== 'CONNECTED') {
     throw validation(`environmentAccountConnectionId ${id} is ${connection.status}: only a CONNECTED environment account connection can be used`);
   }
