@@ -98,8 +98,8 @@ describe('Service.addInstance', () => {
     expect(instances.map(i => [i.name, i.environment])).toEqual([['prod', expect.stringMatching(/^<Prod/)], ['staging', expect.stringMatching(/^<Staging/)]]);
     // The given input, and a default of the sample schema applied as for the constructor's instances.
     expect(instances[1].spec).toMatchObject({ desired_count: 2, port: 80 });
-    expect(stack.resolve(service.getInstanceOutput('staging', 'ServiceEndpoint')))
-      .toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Web/), 'Instances.staging.Outputs.ServiceEndpoint'] });
+    expect(stack.resolve(service.getInstanceOutput('staging', 'ServiceURL')))
+      .toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Web/), 'Instances.staging.Outputs.ServiceURL'] });
   });
 
   test('instance names are unique in a service', () => {
@@ -123,7 +123,7 @@ describe('Service.addInstance', () => {
   test('an instance refused leaves the service as it was', () => {
     const { stack, staging, service } = setup();
     expect(() => service.addInstance({ instanceName: 'staging', environment: staging, spec: { desired_count: 'many' } })).toThrow();
-    expect(() => service.getInstanceOutput('staging', 'ServiceEndpoint')).toThrow('"staging" is not an instance of this service (instances: prod)');
+    expect(() => service.getInstanceOutput('staging', 'ServiceURL')).toThrow('"staging" is not an instance of this service (instances: prod)');
     expect(instancesOf(stack).map(i => i.name)).toEqual(['prod']);
   });
 });
