@@ -8,3 +8,7 @@ export * from './service';
 export * from './account-settings';
 export * from './nag-suppressions';
 export * from './proton-handler';
+export * from './component';
+export * from './repository';
+export * from './template-sync-config';
+export * from './service-sync-config';

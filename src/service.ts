@@ -156,6 +156,8 @@ export class Service extends ServiceBase implements ITaggable {
 
   public readonly serviceName: string;
   public readonly serviceArn: string;
+  /** The service template version the service's instances and pipeline are deployed with. */
+  public readonly templateVersion: IServiceTemplateVersion;
 
   /** Tags applied to the Proton service. */
   public readonly tags: TagManager;
@@ -164,6 +166,7 @@ export class Service extends ServiceBase implements ITaggable {
   private readonly outputKeys = new OutputKeys();
   private readonly instanceNames: string[];
   private readonly hasPipeline: boolean;
+  private readonly instanceEnvironments: Map<string, IEnvironment>;
 
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
@@ -171,6 +174,8 @@ export class Service extends ServiceBase implements ITaggable {
     checkResourceName(this, 'serviceName', name);
     checkDescription(this, props.description);
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.SERVICE);
+    this.templateVersion = props.templateVersion;
+    this.instanceEnvironments = new Map(props.instances.map(instance => [instance.instanceName, instance.environment]));
 
     const schema = props.templateVersion.bundle?._schema;
     if (schema && !schema.serviceInputType) {
@@ -254,6 +259,15 @@ export class Service extends ServiceBase implements ITaggable {
       throw new Error(`${this.node.path}: getInstanceOutput: "${instanceName}" is not an instance of this service (instances: ${this.instanceNames.join(', ')})`);
     }
     return this.resource.getAttString(this.outputKeys.add(this, key, OutputAttributes.instance(instanceName)));
+  }
+
+  /**
+   * The environment of one of the service's instances; undefined for a name that is not one of its instances.
+   *
+   * @internal
+   */
+  public _instanceEnvironment(instanceName: string): IEnvironment | undefined {
+    return this.instanceEnvironments.get(instanceName);
   }
 
   /**
