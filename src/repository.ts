@@ -130,7 +130,7 @@ export class Repository extends RepositoryBase implements ITaggable {
         + `(arn:<partition>:codestar-connections|codeconnections:<region>:<account>:connection/<id>, at most ${ARN_MAX_LENGTH} characters)`);
     }
     if (!Token.isUnresolved(props.repositoryName)) {
-      claimName(this, 'repository', `${props.provider}:${props.repositoryName}`, 'repositoryName', `provider ${props.provider}`);
+      claimName(this, 'repository link', `${props.provider}:${props.repositoryName}`, 'repositoryName', `provider ${props.provider}`);
     }
     this.repositoryProvider = props.provider;
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.REPOSITORY);

@@ -1,9 +1,9 @@
-import { Resource } from 'aws-cdk-lib';
+import { Resource, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ResourceTypes, ServiceSyncConfigProperties } from './private/properties';
 import { ProtonProvider } from './private/provider';
 import { checkBranch, checkRepositoryPath } from './private/sync';
-import { definedProperties } from './private/workload';
+import { claimName, definedProperties } from './private/workload';
 import { IRepository } from './repository';
 import { IService } from './service';
 
@@ -42,6 +42,10 @@ export class ServiceSyncConfig extends Resource {
     super(scope, id);
     checkBranch(this, props.branch);
     checkRepositoryPath(this, 'filePath', props.filePath);
+    // A service this app defines is named by a reference: the construct then identifies it.
+    const serviceName = props.service.serviceName;
+    claimName(this, 'service sync config', Token.isUnresolved(serviceName) ? props.service.node.path : serviceName, 'service',
+      'a service has one sync config');
     const provider = ProtonProvider.of(this);
     const resource = provider.customResource(this, 'Resource', {
       resourceType: ResourceTypes.SERVICE_SYNC_CONFIG,

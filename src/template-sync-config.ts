@@ -68,7 +68,7 @@ export class TemplateSyncConfig extends Resource {
     const templateType = environmentTemplate ? 'ENVIRONMENT' : 'SERVICE';
     this.templateName = environmentTemplate ? environmentTemplate.environmentTemplateName : serviceTemplate!.serviceTemplateName;
     if (!Token.isUnresolved(this.templateName)) {
-      claimName(this, 'template-sync-config', `${templateType}:${this.templateName}`, environmentTemplate ? 'environmentTemplate' : 'serviceTemplate',
+      claimName(this, 'template sync config', `${templateType}:${this.templateName}`, environmentTemplate ? 'environmentTemplate' : 'serviceTemplate',
         'a template has one sync config');
     }
 
