@@ -43,6 +43,9 @@ function app(attachment: 'environment' | 'service', revision: 1 | 2) {
       compatibleEnvironmentTemplates: [{ template: envTemplate, majorVersion: '1' }],
       supportedComponentSources: [ComponentSource.DIRECTLY_DEFINED],
     });
+    // Proton registers a service version only once its compatible environment major exists; the construct orders the
+    // version after the environment template only (reported to the lead), so the test orders it after the version.
+    svcVersion.node.addDependency(envVersion);
     const service = new Service(stack, 'Api', { serviceName: 'api', templateVersion: svcVersion, instances: [{ instanceName: 'prod', environment }] });
     const component = new Component(stack, 'Bucket', {
       componentName: 'bucket',
