@@ -115,10 +115,14 @@ describe('Component', () => {
     const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
       .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement);
     expect(statements).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: expect.arrayContaining(['proton:CreateComponent', 'proton:DeleteComponent', 'proton:UpdateComponent']),
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:component/bucket']] } }),
-      expect.objectContaining({ Action: 'proton:GetDeployment',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:deployment/*']] } }),
+      expect.objectContaining({
+        Action: expect.arrayContaining(['proton:CreateComponent', 'proton:DeleteComponent', 'proton:UpdateComponent']),
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:component/bucket']] },
+      }),
+      expect.objectContaining({
+        Action: 'proton:GetDeployment',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':proton:us-east-1:111122223333:deployment/*']] },
+      }),
     ]));
   });
 

@@ -29,11 +29,19 @@ describe('Repository', () => {
     const resources = Template.fromStack(stack).findResources('Custom::ProtonRepository');
     expect(Object.values(resources).map((r: any) => r.Properties)).toEqual([
       {
-        ServiceToken: expect.anything(), ServiceTimeout: '3600', Provider: 'GITHUB', RepositoryName: 'acme/proton-templates', ConnectionArn: CONNECTION,
+        ServiceToken: expect.anything(),
+        ServiceTimeout: '3600',
+        Provider: 'GITHUB',
+        RepositoryName: 'acme/proton-templates',
+        ConnectionArn: CONNECTION,
         Tags: JSON.stringify([{ key: 'team', value: 'platform' }]),
       },
       {
-        ServiceToken: expect.anything(), ServiceTimeout: '3600', Provider: 'BITBUCKET', RepositoryName: 'acme/ops', ConnectionArn: CONNECTION,
+        ServiceToken: expect.anything(),
+        ServiceTimeout: '3600',
+        Provider: 'BITBUCKET',
+        RepositoryName: 'acme/ops',
+        ConnectionArn: CONNECTION,
         EncryptionKey: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       },
     ]);

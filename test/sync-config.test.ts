@@ -31,7 +31,10 @@ function withService() {
     compatibleEnvironmentTemplates: [{ template: s.envTemplate, majorVersion: '1' }],
   });
   const service = new Service(s.stack, 'Api', {
-    serviceName: 'api', templateVersion: version, instances: [{ instanceName: 'prod', environment: env }], pipelineSpec: {},
+    serviceName: 'api',
+    templateVersion: version,
+    instances: [{ instanceName: 'prod', environment: env }],
+    pipelineSpec: {},
     repository: { connectionArn: CONNECTION, repositoryId: 'acme/api', branchName: 'main' },
   });
   return { ...s, service };
@@ -47,8 +50,14 @@ describe('TemplateSyncConfig', () => {
     const logicalId = (prefix: string) => resources(stack, prefix === 'Repo' ? 'Custom::ProtonRepository' : 'Custom::ProtonEnvironmentTemplate')[0][0];
     const [env, svc] = resources(stack, 'Custom::ProtonTemplateSyncConfig').map(([, r]) => r);
     expect(env.Properties).toEqual({
-      ServiceToken: expect.anything(), ServiceTimeout: '3600', TemplateName: 'fargate-env', TemplateType: 'ENVIRONMENT',
-      RepositoryProvider: 'GITHUB', RepositoryName: 'acme/proton', Branch: 'main', Subdirectory: 'templates',
+      ServiceToken: expect.anything(),
+      ServiceTimeout: '3600',
+      TemplateName: 'fargate-env',
+      TemplateType: 'ENVIRONMENT',
+      RepositoryProvider: 'GITHUB',
+      RepositoryName: 'acme/proton',
+      Branch: 'main',
+      Subdirectory: 'templates',
     });
     expect(env.DependsOn).toEqual(expect.arrayContaining([logicalId('Repo'), logicalId('EnvTemplate')]));
     expect(svc.Properties).toMatchObject({ TemplateName: 'backend', TemplateType: 'SERVICE', Branch: 'release' });
@@ -99,8 +108,13 @@ describe('ServiceSyncConfig', () => {
     const [[, sync]] = resources(stack, 'Custom::ProtonServiceSyncConfig');
     const [[repoId]] = resources(stack, 'Custom::ProtonRepository');
     expect(sync.Properties).toEqual({
-      ServiceToken: expect.anything(), ServiceTimeout: '3600', ServiceName: { Ref: expect.stringMatching(/^Api/) },
-      RepositoryProvider: 'GITHUB', RepositoryName: 'acme/proton', Branch: 'main', FilePath: 'proton-ops.yaml',
+      ServiceToken: expect.anything(),
+      ServiceTimeout: '3600',
+      ServiceName: { Ref: expect.stringMatching(/^Api/) },
+      RepositoryProvider: 'GITHUB',
+      RepositoryName: 'acme/proton',
+      Branch: 'main',
+      FilePath: 'proton-ops.yaml',
     });
     expect(sync.DependsOn).toEqual([repoId]);
   });

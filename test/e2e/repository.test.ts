@@ -39,7 +39,8 @@ function app(revision: Revision) {
       template: envTemplate, bundle: TemplateBundle.fromDirectory(path.join(TEMPLATES, 'fargate-env')),
     });
     const environment = new Environment(stack, 'Prod', {
-      environmentName: 'prod', templateVersion: envVersion,
+      environmentName: 'prod',
+      templateVersion: envVersion,
       protonServiceRole: new iam.Role(stack, 'ProtonRole', { assumedBy: new iam.ServicePrincipal('proton.amazonaws.com') }),
     });
     const svcTemplate = new ServiceTemplate(stack, 'SvcTemplate', { serviceTemplateName: 'api-svc', pipelineProvisioning: Provisioning.CUSTOMER_MANAGED });

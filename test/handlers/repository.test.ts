@@ -20,8 +20,12 @@ const repository = (overrides: Properties = {}): Properties => ({
   [R.PROVIDER]: 'GITHUB', [R.REPOSITORY_NAME]: 'acme/proton', [R.CONNECTION_ARN]: CONNECTION_ARN, ...overrides,
 });
 const templateSync = (overrides: Properties = {}): Properties => ({
-  [T.TEMPLATE_NAME]: 'fargate', [T.TEMPLATE_TYPE]: 'ENVIRONMENT', [T.REPOSITORY_PROVIDER]: 'GITHUB', [T.REPOSITORY_NAME]: 'acme/proton',
-  [T.BRANCH]: 'main', ...overrides,
+  [T.TEMPLATE_NAME]: 'fargate',
+  [T.TEMPLATE_TYPE]: 'ENVIRONMENT',
+  [T.REPOSITORY_PROVIDER]: 'GITHUB',
+  [T.REPOSITORY_NAME]: 'acme/proton',
+  [T.BRANCH]: 'main',
+  ...overrides,
 });
 const calls = (operation: string) => w.env.local.requestLog.count(operation);
 
