@@ -1,7 +1,7 @@
 import { ArnFormat, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token, aws_iam as iam, aws_kms as kms } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { RepositoryProvider } from './environment';
-import { RepositoryAttributes, RepositoryProperties, ResourceTypes } from './private/properties';
+import { RepositoryAttributes as RepositoryAttributeNames, RepositoryProperties, ResourceTypes } from './private/properties';
 import { ProtonProvider } from './private/provider';
 import { claimName, definedProperties, renderTags } from './private/workload';
 
@@ -93,6 +93,8 @@ const REPOSITORY_NAME = /^[A-Za-z0-9_.-].*\/[A-Za-z0-9_.-].*$/;
 const REPOSITORY_NAME_MAX_LENGTH = 100;
 const CONNECTION_ARN = /^arn:(aws|aws-cn|aws-us-gov):(codestar-connections|codeconnections):[a-zA-Z0-9-]*:\d{12}:([\w+=,.@-]+[/:])*[\w+=,.@-]+$/;
 const ARN_MAX_LENGTH = 200;
+/** The service principal of Proton's repository sync, whose service-linked role CreateRepository creates. */
+const PROTON_SYNC_SERVICE = 'sync.proton.amazonaws.com';
 
 /**
  * Links a Git repository to Proton, through a CodeStar (CodeConnections) connection.
@@ -150,7 +152,7 @@ export class Repository extends RepositoryBase implements ITaggable {
     });
     // The name stays a literal (sync configs need provider and name apart); they depend on this construct instead.
     this.repositoryName = props.repositoryName;
-    this.repositoryArn = resource.getAttString(RepositoryAttributes.ARN);
+    this.repositoryArn = resource.getAttString(RepositoryAttributeNames.ARN);
 
     provider.grantOn('repository', `${props.provider.toLowerCase()}:${props.repositoryName}`, [
       'proton:CreateRepository', 'proton:GetRepository', 'proton:DeleteRepository',
@@ -164,8 +166,13 @@ export class Repository extends RepositoryBase implements ITaggable {
     provider.addToRolePolicy(new iam.PolicyStatement({
       actions: ['iam:CreateServiceLinkedRole'],
       resources: [Stack.of(this).formatArn({
-        service: 'iam', region: '', resource: 'role', resourceName: 'aws-service-role/sync.proton.amazonaws.com/*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: `aws-service-role/${PROTON_SYNC_SERVICE}/AWSServiceRoleForProtonSync`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       })],
+      conditions: { StringEquals: { 'iam:AWSServiceName': PROTON_SYNC_SERVICE } },
     }));
   }
 }
