@@ -5,7 +5,7 @@
  * which is detached before it is deleted. Needs the handler bundle (`npx projen bundle`).
  */
 import * as path from 'path';
-import { Stack, Tags, aws_iam as iam } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Tags, aws_iam as iam } from 'aws-cdk-lib';
 import { Harness, mutatingCalls, startHarness, synthesize } from './helpers';
 import { TEMPLATES } from '../../examples/platform-app';
 import {
@@ -55,6 +55,7 @@ function app(attachment: 'environment' | 'service', revision: 1 | 2) {
         : { service, serviceInstanceName: 'prod', serviceSpec: revision === 1 ? undefined : 'proton: ServiceSpec\ninstances: []\n' }),
     });
     if (revision === 2) Tags.of(component).add('revision', '2');
+    new CfnOutput(stack, 'BucketName', { value: component.getOutput('BucketName') });
   });
 }
 
@@ -84,6 +85,8 @@ test.each([
     { kind: 'Component', name: 'bucket', template: attachedTo, version: '-', status: 'SUCCEEDED' },
   ]);
   expect(await lastDeployment(h)).toMatchObject({ status: 'SUCCEEDED', templateFile: v1.templateFile });
+  // The template's output, through ListComponentOutputs and Fn::GetAtt (proton-local values it `<component>-<output>`).
+  expect(h.state.stack('Components')!.outputs).toEqual({ BucketName: 'bucket-BucketName' });
   const { component } = await h.client.call('GetComponent', { name: 'bucket' });
   const { tags } = await h.client.call('ListTagsForResource', { resourceArn: component.arn });
   expect(tags).toEqual([{ key: 'cdk-proton:owner', value: expect.stringMatching(/^Components\/Bucket/) }]);

@@ -5,7 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import {
-  cancelDeployment, checkUpdatable, DeployableRecord, isBusy, outputsFor, provisionedResourcesOf, registerTargetAccess, startDeletion,
+  cancelDeployment, checkUpdatable, DeployableRecord, isBusy, OutputRecord, outputsFor, provisionedResourcesOf, registerTargetAccess, startDeletion,
   startDeployment,
 } from './deployments';
 import { environmentOf } from './environments';
@@ -14,6 +14,7 @@ import { PageInput, paginate, protonArn, rememberClientToken, replayClientToken,
 import type { EmulatorState } from './state';
 import { initTags, Tag } from './tags';
 import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, validation } from './types';
+import { parseYamlFile } from '../../private/bundle';
 
 const MAX_COMPONENTS = 100;
 
@@ -122,6 +123,23 @@ function checkManifest(manifest: string): void {
   }
 }
 
+/**
+ * The fake outputs of a component's deployment: Proton returns its CloudFormation stack's outputs, so proton-local
+ * gives one per output the template declares (read with its Jinja blanked), each valued `<component>-<output>`.
+ */
+function componentOutputs(name: string, templateFile: string): OutputRecord[] {
+  let template: any;
+  try {
+    template = parseYamlFile({ path: 'templateFile', content: Buffer.from(templateFile) }, true);
+  } catch {
+    return []; // CloudFormation would fail such a template; proton-local deploys it without outputs
+  }
+  const outputs = template?.Outputs;
+  return outputs && typeof outputs === 'object' && !Array.isArray(outputs)
+    ? Object.keys(outputs).map(key => ({ key, valueString: `${name}-${key}` }))
+    : [];
+}
+
 export const componentOperations: OperationTable = {
   CreateComponent(ctx, input: Attachment & {
     name: string;
@@ -183,7 +201,7 @@ export const componentOperations: OperationTable = {
       serviceInstanceName: input.serviceInstanceName || undefined,
       serviceSpec: input.serviceSpec,
       templateFile: input.templateFile,
-    }, []);
+    }, componentOutputs(input.name, input.templateFile));
     rememberClientToken(ctx, 'CreateComponent', input, component.arn);
     return { component: componentOutput(component) };
   },
@@ -235,9 +253,10 @@ export const componentOperations: OperationTable = {
       if (input.serviceSpec !== undefined && !serviceName) {
         throw validation('serviceSpec is only for a component attached to a service instance');
       }
+      const templateFile = input.templateFile ?? component.templateFile;
       startDeployment(ctx, componentTarget(component), {
-        serviceName, serviceInstanceName, serviceSpec: input.serviceSpec ?? serviceSpec, templateFile: input.templateFile ?? component.templateFile,
-      }, []);
+        serviceName, serviceInstanceName, serviceSpec: input.serviceSpec ?? serviceSpec, templateFile,
+      }, componentOutputs(component.name, templateFile));
     }
     component.description = input.description ?? component.description;
     component.lastModifiedAt = ctx.clock.now();
