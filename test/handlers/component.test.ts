@@ -115,6 +115,29 @@ test('a component attached to a service instance is detached, then deleted; a mi
   expect(calls('DeleteComponent')).toBe(0);
 });
 
+test('an update attaches a component to an instance of its environment, and a later one detaches it', async () => {
+  await environment({ service: true });
+  const unattached = properties();
+  const attached = properties({ [P.ENVIRONMENT_NAME]: '', [P.SERVICE_NAME]: 'api', [P.SERVICE_INSTANCE_NAME]: 'prod' });
+  await w.deploy(event('Create', unattached));
+  await w.deploy(event('Update', attached, { PhysicalResourceId: 'bucket', OldResourceProperties: unattached }));
+  expect(await getComponent()).toMatchObject({ deploymentStatus: 'SUCCEEDED', serviceName: 'api', serviceInstanceName: 'prod' });
+  await w.deploy(event('Update', unattached, { PhysicalResourceId: 'bucket', OldResourceProperties: attached }));
+  const detached = await getComponent();
+  expect(detached).toMatchObject({ deploymentStatus: 'SUCCEEDED', environmentName: 'prod' });
+  expect(detached.serviceName ?? '').toBe('');
+  expect(calls('UpdateComponent')).toBe(2);
+});
+
+test('a component can\'t move to another environment: an error naming the way out', async () => {
+  await environment();
+  await w.deploy(event('Create', properties()));
+  const moved = properties({ [P.ENVIRONMENT_NAME]: 'staging' });
+  const { message } = await failure(w.deploy(event('Update', moved, { PhysicalResourceId: 'bucket', OldResourceProperties: properties() })));
+  expect(message).toBe("component 'bucket' is deployed to environment 'prod' and Proton can't move it to 'staging': give the component a new "
+    + 'name (componentName) to replace it');
+});
+
 test('a component created by someone else is taken over only with AdoptExisting', async () => {
   await environment();
   await w.env.proton.send(new CreateComponentCommand({ name: 'bucket', environmentName: 'prod', manifest: MANIFEST, templateFile: TEMPLATE }));
