@@ -235,6 +235,8 @@ export class Environment extends EnvironmentBase implements ITaggable {
   public readonly environmentName: string;
   public readonly environmentArn: string;
   public readonly templateVersion?: IEnvironmentTemplateVersion;
+  /** The role Proton deploys directly defined components in this environment with; none: components can't attach. */
+  public readonly componentRole?: iam.IRole;
 
   /** Tags applied to the Proton environment. */
   public readonly tags: TagManager;
@@ -249,6 +251,7 @@ export class Environment extends EnvironmentBase implements ITaggable {
     checkDescription(this, props.description);
     checkProvisioning(this, props);
     this.templateVersion = props.templateVersion;
+    this.componentRole = props.componentRole;
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.ENVIRONMENT);
 
     const schema = props.templateVersion.bundle?._schema;

@@ -10,3 +10,7 @@ export * from './nag-suppressions';
 export * from './proton-handler';
 export * from './renderer';
 export * from './environment-account-connection';
+export * from './component';
+export * from './repository';
+export * from './template-sync-config';
+export * from './service-sync-config';

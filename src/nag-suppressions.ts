@@ -50,10 +50,12 @@ export class ProtonNagSuppressions {
           + 'numbered by Proton at deploy time) and the instances and pipeline of its services (<service>/...); past 20 resources '
           + 'of a kind, the kind\'s ARN pattern in the stack\'s account and region keeps the policy within IAM\'s size limits. '
           + 'And the Provider framework (aws-cdk-lib custom_resources) invokes the handler functions and their versions (<function ARN>:*). '
-          + 'And Proton\'s account settings (GetAccountSettings, UpdateAccountSettings) have no resource ARN: IAM only accepts *.',
+          + 'And Proton\'s account settings (GetAccountSettings, UpdateAccountSettings) have no resource ARN: IAM only accepts *. '
+          + 'And the deployments of the stack\'s components (deployment/<id>, numbered by Proton at deploy time), read for what each '
+          + 'component runs.',
         appliesTo: [
           { regex: '/^Resource::\\*$/g' },
-          { regex: '/^Resource::arn:<AWS::Partition>:proton:<AWS::Region>:<AWS::AccountId>:(environment-template|service-template|environment|service)\\/.*$/g' },
+          { regex: '/^Resource::arn:<AWS::Partition>:proton:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\\d{12}):(environment-template|service-template|environment|service|component|repository|deployment)\\/.*$/g' },
           { regex: '/^Resource::<CdkProtonProvider.*\\.Arn>:\\*$/g' },
         ],
       },

@@ -230,6 +230,8 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
   public readonly bundle?: TemplateBundle;
   /** The environment template major versions the version's service instances can run in. */
   public readonly compatibleEnvironmentTemplates: CompatibleEnvironmentTemplate[];
+  /** The sources of the components the version's service instances may attach (none: no components). */
+  public readonly supportedComponentSources: ComponentSource[];
 
   constructor(scope: Construct, id: string, props: ServiceTemplateVersionProps) {
     super(scope, id);
@@ -241,6 +243,7 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
     checkDescription(this, props.description);
     checkCompatibleEnvironmentTemplates(this, props.compatibleEnvironmentTemplates);
     const componentSources = [...new Set(props.supportedComponentSources ?? [])];
+    this.supportedComponentSources = componentSources;
     const resource = defineTemplateVersionResource(this, {
       resourceType: ResourceTypes.SERVICE_TEMPLATE_VERSION,
       template: props.template,

@@ -226,6 +226,7 @@ export class Service extends ServiceBase implements ITaggable {
   private readonly hasPipeline: boolean;
   /** The template version's bundle, when the app defines it: output keys are checked against it. */
   private readonly bundle?: TemplateBundle;
+  private readonly instanceEnvironments: Map<string, IEnvironment>;
 
   constructor(scope: Construct, id: string, props: ServiceProps) {
     super(scope, id);
@@ -235,6 +236,7 @@ export class Service extends ServiceBase implements ITaggable {
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.SERVICE);
     this.templateVersion = props.templateVersion;
     this.version = props.templateVersion;
+    this.instanceEnvironments = new Map(props.instances.map(instance => [instance.instanceName, instance.environment]));
 
     this.bundle = props.templateVersion.bundle;
     const schema = props.templateVersion.bundle?._schema;
@@ -342,6 +344,15 @@ export class Service extends ServiceBase implements ITaggable {
     const attribute = this.outputKeys.add(this, key, OutputAttributes.instance(instanceName));
     checkOutputKey(this, this.bundle, 'SERVICE_INSTANCE', key, 'getInstanceOutput');
     return this.resource.getAttString(attribute);
+  }
+
+  /**
+   * The environment of one of the service's instances; undefined for a name that is not one of its instances.
+   *
+   * @internal
+   */
+  public _instanceEnvironment(instanceName: string): IEnvironment | undefined {
+    return this.instanceEnvironments.get(instanceName);
   }
 
   /**

@@ -238,7 +238,7 @@ const JINJA_ONLY_LINES = /^[ \t]*(\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}|\{#[\s\S]*?#\}
 const JINJA_TAGS = /\{%[\s\S]*?%\}|\{#[\s\S]*?#\}/g;
 const JINJA_EXPRESSIONS = /\{\{[\s\S]*?\}\}/g;
 
-function parseYamlFile(file: BundleFile, jinja: boolean): any {
+export function parseYamlFile(file: BundleFile, jinja: boolean): any {
   let text = file.content.toString('utf8');
   if (jinja) {
     text = text.replace(JINJA_ONLY_LINES, '').replace(JINJA_TAGS, '').replace(JINJA_EXPRESSIONS, 'jinja');

@@ -19,6 +19,10 @@ export const ResourceTypes = {
   SUPERSEDED_VERSIONS: 'Custom::ProtonSupersededVersions',
   ENVIRONMENT_ACCOUNT_CONNECTION: 'Custom::ProtonEnvironmentAccountConnection',
   ENVIRONMENT_ACCOUNT_CONNECTION_ACCEPTANCE: 'Custom::ProtonEnvironmentAccountConnectionAcceptance',
+  COMPONENT: 'Custom::ProtonComponent',
+  REPOSITORY: 'Custom::ProtonRepository',
+  TEMPLATE_SYNC_CONFIG: 'Custom::ProtonTemplateSyncConfig',
+  SERVICE_SYNC_CONFIG: 'Custom::ProtonServiceSyncConfig',
 } as const;
 
 /**
@@ -226,4 +230,77 @@ export const EnvironmentAccountConnectionAcceptanceProperties = {
   CONNECTION_ID: 'ConnectionId',
   /** 'true': deleting the acceptance rejects the connection (terminal); absent or 'false' leaves it as it is. */
   REJECT_ON_DELETE: 'RejectOnDelete',
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Components, repositories and sync configs (Custom::ProtonComponent, Custom::ProtonRepository,
+// Custom::ProtonTemplateSyncConfig, Custom::ProtonServiceSyncConfig).
+
+/** Properties of `Custom::ProtonComponent` (a directly defined component). */
+export const ComponentProperties = {
+  /** The component's name, also its physical id. A new name replaces the component. */
+  COMPONENT_NAME: 'ComponentName',
+  /** The manifest's contents (YAML). Proton can't change it: a new manifest needs a new component name. */
+  MANIFEST: 'Manifest',
+  /** The CloudFormation template's contents (YAML, Jinja-rendered by Proton); a change redeploys the component. */
+  TEMPLATE_FILE: 'TemplateFile',
+  /** The environment of a component attached to no service instance (absent for an attached one). */
+  ENVIRONMENT_NAME: 'EnvironmentName',
+  /** The service and instance the component is attached to; both or neither. */
+  SERVICE_NAME: 'ServiceName',
+  SERVICE_INSTANCE_NAME: 'ServiceInstanceName',
+  /** The service spec (YAML) an attached component reads service inputs from. */
+  SERVICE_SPEC: 'ServiceSpec',
+  DESCRIPTION: 'Description',
+  /** 'true': a component of that name that the stack did not create is taken over instead of failing. */
+  ADOPT_EXISTING: 'AdoptExisting',
+  /** JSON list of `{ "key", "value" }`. */
+  TAGS: 'Tags',
+  /** JSON list of the attribute names the app reads (`Outputs.<key>`): Data holds only these. */
+  OUTPUT_KEYS: 'OutputKeys',
+} as const;
+
+/** Properties of `Custom::ProtonRepository` (a repository link). The physical id is `<provider>:<name>`. */
+export const RepositoryProperties = {
+  /** 'GITHUB' | 'GITHUB_ENTERPRISE' | 'BITBUCKET'. A new provider or name is a new repository link. */
+  PROVIDER: 'Provider',
+  /** `owner/repository`. */
+  REPOSITORY_NAME: 'RepositoryName',
+  /** The CodeStar (CodeConnections) connection's ARN. Proton can't change it on an existing link. */
+  CONNECTION_ARN: 'ConnectionArn',
+  /** A KMS key ARN. Proton can't change it on an existing link. */
+  ENCRYPTION_KEY: 'EncryptionKey',
+  /** 'true': a link that the stack did not create is taken over instead of failing. */
+  ADOPT_EXISTING: 'AdoptExisting',
+  /** JSON list of `{ "key", "value" }`. */
+  TAGS: 'Tags',
+} as const;
+
+/** Attributes (`Fn::GetAtt`) of `Custom::ProtonRepository`. */
+export const RepositoryAttributes = {
+  ARN: 'Arn',
+} as const;
+
+/** Properties of `Custom::ProtonTemplateSyncConfig`. The physical id is `<templateType>:<templateName>`. */
+export const TemplateSyncConfigProperties = {
+  /** The template's name; a new one replaces the sync config. */
+  TEMPLATE_NAME: 'TemplateName',
+  /** 'ENVIRONMENT' | 'SERVICE'; a new one replaces the sync config. */
+  TEMPLATE_TYPE: 'TemplateType',
+  REPOSITORY_PROVIDER: 'RepositoryProvider',
+  REPOSITORY_NAME: 'RepositoryName',
+  BRANCH: 'Branch',
+  /** The template's folder in the repository; absent for the repository root. */
+  SUBDIRECTORY: 'Subdirectory',
+} as const;
+
+/** Properties of `Custom::ProtonServiceSyncConfig`. The physical id is the service's name. */
+export const ServiceSyncConfigProperties = {
+  /** The service's name; a new one replaces the sync config. */
+  SERVICE_NAME: 'ServiceName',
+  REPOSITORY_PROVIDER: 'RepositoryProvider',
+  REPOSITORY_NAME: 'RepositoryName',
+  BRANCH: 'Branch',
+  /** The path of the service's Proton Ops file in the repository. */
+  FILE_PATH: 'FilePath',
 } as const;

@@ -18,7 +18,7 @@ export interface ProtonCustomResourceOptions {
 }
 
 /** The Proton resource families the handler's role is granted on, one IAM statement each. */
-export type ProtonResourceFamily = 'environment-template' | 'service-template' | 'environment' | 'service';
+export type ProtonResourceFamily = 'environment-template' | 'service-template' | 'environment' | 'service' | 'component' | 'repository';
 
 /**
  * Up to this many resources of a family, the family's statement lists their ARNs; beyond it, the family's ARN pattern

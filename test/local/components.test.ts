@@ -1,6 +1,7 @@
 import {
   CancelComponentDeploymentCommand, CreateComponentCommand, CreateComponentCommandInput, DeleteComponentCommand, DeleteEnvironmentCommand,
-  DeleteServiceCommand, GetComponentCommand, GetDeploymentCommand, ListComponentProvisionedResourcesCommand, ListComponentsCommand,
+  DeleteServiceCommand, GetComponentCommand, GetDeploymentCommand, ListComponentOutputsCommand, ListComponentProvisionedResourcesCommand,
+  ListComponentsCommand,
   UpdateComponentCommand, UpdateServiceCommand, UpdateServiceInstanceCommand,
 } from '@aws-sdk/client-proton';
 import { sampleBundle } from './helpers';
@@ -127,5 +128,21 @@ describe('proton-local components', () => {
     const onTwo = await proton().send(new ListComponentsCommand({ serviceName: 'svc', serviceInstanceName: 'two' }));
     expect(onTwo.components!.map(c => c.name)).toEqual(['b']);
     expect((await proton().send(new ListComponentsCommand({ environmentName: 'bare' }))).components).toEqual([]);
+  });
+
+  test('a deployment gives one output per output the template declares, from when it succeeds', async () => {
+    const outputs = async (deploymentId?: string) =>
+      (await proton().send(new ListComponentOutputsCommand({ componentName: 'bucket', deploymentId }))).outputs;
+    const created = (await create({ environmentName: 'prod' })).component!;
+    expect(await outputs()).toEqual([]);
+    w.advance();
+    expect(await outputs()).toEqual([{ key: 'BucketName', valueString: 'bucket-BucketName' }, { key: 'BucketAccessPolicyArn', valueString: 'bucket-BucketAccessPolicyArn' }]);
+
+    await proton().send(new UpdateComponentCommand({
+      name: 'bucket', deploymentType: 'CURRENT_VERSION', templateFile: 'Resources: {}\nOutputs:\n  Name:\n    Value: "{{ environment.name }}"\n',
+    }));
+    w.advance();
+    expect(await outputs()).toEqual([{ key: 'Name', valueString: 'bucket-Name' }]);
+    expect(await outputs(created.lastAttemptedDeploymentId)).toHaveLength(2);
   });
 });

@@ -3,15 +3,19 @@
  * table of the Proton resources read from proton-local.
  */
 import type { DeployEvent } from './engine';
-import type { ProtonApiClient } from './proton-client';
+import { ProtonApiError, type ProtonApiClient } from './proton-client';
 
 export interface ProtonResourceRow {
   readonly kind: string;
   readonly name: string;
-  /** The template the resource runs (versions, environments, services, instances, pipelines). */
+  /**
+   * The template the resource runs (versions, environments, services, instances, pipelines, sync configs); for a
+   * component, the environment or `service/instance` it is deployed to.
+   */
   readonly template: string;
   /** `major.minor` (a template's recommended version), or '-' when not applicable. */
   readonly version: string;
+  /** The deployment or registration status; for a sync config, where it syncs from (`<provider>:<repository>@<branch>`). */
   readonly status: string;
 }
 
@@ -178,12 +182,15 @@ export function formatTable(rows: ProtonResourceRow[]): string {
 
 const version = (major?: string, minor?: string) => (major !== undefined ? `${major}.${minor ?? '?'}` : '-');
 
-/** Every Proton resource on the endpoint, templates first, in a stable order. */
+/**
+ * Every Proton resource on the endpoint, templates first, in a stable order: each template with its versions and sync
+ * config, environments, services with their pipeline, instances and sync config, components, then repository links.
+ */
 export async function readProtonResources(client: ProtonApiClient): Promise<ProtonResourceRow[]> {
   const rows: ProtonResourceRow[] = [];
-  for (const [noun, listTemplates, listVersions] of [
-    ['Environment', 'ListEnvironmentTemplates', 'ListEnvironmentTemplateVersions'],
-    ['Service', 'ListServiceTemplates', 'ListServiceTemplateVersions'],
+  for (const [noun, listTemplates, listVersions, templateType] of [
+    ['Environment', 'ListEnvironmentTemplates', 'ListEnvironmentTemplateVersions', 'ENVIRONMENT'],
+    ['Service', 'ListServiceTemplates', 'ListServiceTemplateVersions', 'SERVICE'],
   ] as const) {
     const templates = await client.listAll(listTemplates, 'templates');
     for (const template of sortByName(templates)) {
@@ -200,6 +207,11 @@ export async function readProtonResources(client: ProtonApiClient): Promise<Prot
             status: minor.status,
           });
         }
+      }
+      // Proton lists no sync configs: each template's is read.
+      const sync = await ifExists(client.call('GetTemplateSyncConfig', { templateName: template.name, templateType }));
+      if (sync?.templateSyncConfig) {
+        rows.push({ kind: 'TemplateSyncConfig', name: template.name, template: template.name, version: '-', status: syncSource(sync.templateSyncConfig) });
       }
     }
   }
@@ -234,6 +246,18 @@ export async function readProtonResources(client: ProtonApiClient): Promise<Prot
         status: instance.deploymentStatus,
       });
     }
+    const sync = await ifExists(client.call('GetServiceSyncConfig', { serviceName: summary.name }));
+    if (sync?.serviceSyncConfig) {
+      rows.push({ kind: 'ServiceSyncConfig', name: summary.name, template: summary.templateName, version: '-', status: syncSource(sync.serviceSyncConfig) });
+    }
+  }
+  for (const component of sortByName(await client.listAll('ListComponents', 'components'))) {
+    const attachedTo = component.serviceName ? `${component.serviceName}/${component.serviceInstanceName}` : component.environmentName;
+    rows.push({ kind: 'Component', name: component.name, template: attachedTo, version: '-', status: component.deploymentStatus });
+  }
+  const repositories = (await client.listAll('ListRepositories', 'repositories')).map((r) => ({ ...r, name: `${r.provider}:${r.name}` }));
+  for (const repository of sortByName(repositories)) {
+    rows.push({ kind: 'Repository', name: repository.name, template: '-', version: '-', status: '-' });
   }
   // The connections this client's account requested or was requested from (proton-local takes the account from the
   // access key id; this client sends none, so it sees the configured account's).
@@ -253,6 +277,21 @@ export async function readProtonResources(client: ProtonApiClient): Promise<Prot
     });
   }
   return rows;
+}
+
+/** Where a sync config syncs from: `<provider>:<repository>@<branch>`. */
+function syncSource(config: { repositoryProvider: string; repositoryName: string; branch: string }): string {
+  return `${config.repositoryProvider}:${config.repositoryName}@${config.branch}`;
+}
+
+/** The output of a Get call, or undefined when the resource does not exist. */
+async function ifExists<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof ProtonApiError && error.code === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
 }
 
 function sortByName<T extends { name: string }>(items: T[]): T[] {
