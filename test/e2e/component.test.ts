@@ -85,8 +85,8 @@ test.each([
     { kind: 'Component', name: 'bucket', template: attachedTo, version: '-', status: 'SUCCEEDED' },
   ]);
   expect(await lastDeployment(h)).toMatchObject({ status: 'SUCCEEDED', templateFile: v1.templateFile });
-  // The template's output, through ListComponentOutputs and Fn::GetAtt (proton-local values it `<component>-<output>`).
-  expect(h.state.stack('Components')!.outputs).toEqual({ BucketName: 'bucket-BucketName' });
+  // The template's output (its rendered `!GetAtt S3Bucket.Arn`), through ListComponentOutputs and Fn::GetAtt.
+  expect(h.state.stack('Components')!.outputs).toEqual({ BucketName: expect.stringMatching(/^arn:aws:s3:.*S3Bucket/) });
   const { component } = await h.client.call('GetComponent', { name: 'bucket' });
   const { tags } = await h.client.call('ListTagsForResource', { resourceArn: component.arn });
   expect(tags).toEqual([{ key: 'cdk-proton:owner', value: expect.stringMatching(/^Components\/Bucket/) }]);

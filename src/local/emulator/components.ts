@@ -5,7 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import {
-  cancelDeployment, checkUpdatable, DeployableRecord, isBusy, OutputRecord, outputsFor, provisionedResourcesOf, registerTargetAccess, startDeletion,
+  cancelDeployment, checkUpdatable, DeployableRecord, isBusy, outputsFor, provisionedResourcesOf, registerTargetAccess, startDeletion,
   startDeployment,
 } from './deployments';
 import { environmentOf } from './environments';
@@ -15,7 +15,6 @@ import { PageInput, paginate, protonArn, rememberClientToken, replayClientToken,
 import type { EmulatorState } from './state';
 import { initTags, Tag } from './tags';
 import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, validation } from './types';
-import { parseYamlFile } from '../../private/bundle';
 
 const MAX_COMPONENTS = 100;
 
