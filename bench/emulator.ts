@@ -1,5 +1,5 @@
 /**
- * proton-local at scale: `npx ts-node --transpile-only bench/emulator.ts [resources...]` (default 1000 10000).
+ * Row 7, proton-local at scale (run by bench/run.ts; alone: `npx tsx bench/emulator.ts [resources...]`, default 1000 10000).
  *
  * For each size, a state of that many resources (deployment records of an environment updated again and again, the
  * collection that grows without a quota, plus the environment and its template) is built through the real SDK
@@ -10,7 +10,8 @@
  * - read throughput: GetEnvironment and GetDeployment, sequential and 16 concurrent, in rounds that alternate
  *   between the sizes (the best round of each counts, so a shared machine's load spikes disturb no size alone).
  *
- * Then it prints the read throughput of the largest size relative to the smallest (the goal: within ~20%).
+ * The metrics: persisted mutation latency at the largest size (goal: at most 5 ms), and the read throughput of the
+ * largest size relative to the smallest (goal: at least 80%, i.e. flat).
  * Figures are wall-clock on whatever machine runs it: compare runs on one machine, not across machines.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
@@ -21,6 +22,7 @@ import {
   GetEnvironmentCommand, ProtonClient, UpdateEnvironmentCommand, UpdateEnvironmentTemplateCommand, UpdateEnvironmentTemplateVersionCommand,
 } from '@aws-sdk/client-proton';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { metric, Metric, withinBudget } from './metric';
 import { ProtonLocal } from '../src/local';
 import { StatePersistence } from '../src/local/persistence';
 import { packBundle } from '../src/private/bundle';
@@ -149,7 +151,7 @@ async function prepare(resources: number, dir: string): Promise<Prepared> {
 type Timing = Awaited<ReturnType<typeof timeCalls>>;
 const best = (runs: Timing[]) => runs.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
 
-async function benchMutations({ resources, proton }: Prepared): Promise<void> {
+async function benchMutations({ resources, proton }: Prepared): Promise<{ templateUpdateMs: number; deploymentMs: number }> {
   takeAppendTimes();
   meanSync();
   const templateUpdates = await timeCalls(MUTATIONS, 1, i => proton.send(new UpdateEnvironmentTemplateCommand({ name: 'env', description: `d${i}` })));
@@ -172,11 +174,15 @@ async function benchMutations({ resources, proton }: Prepared): Promise<void> {
     detail: `mean; p50 ${percentile(deploymentSaves, 50).toFixed(2)} ms, p99 ${percentile(deploymentSaves, 99).toFixed(2)} ms; `
       + `fdatasync ${meanSync().toFixed(2)} ms mean`,
   });
+  return { templateUpdateMs: templateUpdates.mean, deploymentMs: deployments.mean };
 }
 
-async function main() {
-  const sizes = process.argv.slice(2).map(Number);
-  const resources = sizes.length ? sizes : [1000, 10_000];
+/** Mutation budget at the largest size, and the share of the smallest size's read throughput the largest must keep. */
+const MUTATION_BUDGET_MS = 5;
+const FLAT_READS = 0.8;
+
+export async function measureEmulator(resources: number[] = [1000, 10_000]): Promise<Metric[]> {
+  const metrics: Metric[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'proton-local-bench-'));
   const prepared: Prepared[] = [];
   try {
@@ -202,19 +208,26 @@ async function main() {
         record({ benchmark: `${label} at ${p.resources} resources`, value: timing.perSecond, unit: 'req/s', detail: `best of ${READ_ROUNDS}; p50 ${timing.p50.toFixed(2)} ms, p99 ${timing.p99.toFixed(2)} ms` });
       }
     }
+    let mutations = { templateUpdateMs: NaN, deploymentMs: NaN };
     for (const p of prepared) {
-      await benchMutations(p);
+      mutations = await benchMutations(p);
     }
+    const [first, last] = [prepared[0], prepared[prepared.length - 1]];
+    metrics.push(
+      withinBudget(`proton-local persisted UpdateEnvironmentTemplate at ${last.resources} resources (mean)`, mutations.templateUpdateMs, 'ms', MUTATION_BUDGET_MS),
+      withinBudget(`proton-local persisted UpdateEnvironment (new deployment) at ${last.resources} resources (mean)`, mutations.deploymentMs, 'ms', MUTATION_BUDGET_MS),
+    );
     if (prepared.length > 1) {
-      const [first, last] = [prepared[0], prepared[prepared.length - 1]];
       for (const kind of ['environment', 'deployment'] as const) {
-        const ratio = best(reads.get(last)![kind]).perSecond / best(reads.get(first)![kind]).perSecond;
-        record({
-          benchmark: `Get${kind === 'environment' ? 'Environment' : 'Deployment'} req/s at ${last.resources} vs ${first.resources} resources`,
-          value: ratio * 100,
-          unit: '%',
-          detail: 'goal: >= 80%',
-        });
+        const operation = kind === 'environment' ? 'GetEnvironment' : 'GetDeployment';
+        metrics.push(metric({
+          name: `proton-local ${operation} at ${last.resources} vs ${first.resources} resources (best of ${READ_ROUNDS})`,
+          value: best(reads.get(last)![kind]).perSecond,
+          unit: 'req/s',
+          baseline: best(reads.get(first)![kind]).perSecond,
+          goal: `≥ ${FLAT_READS} x ${first.resources}-resource figure`,
+          passes: (_, ratio) => ratio >= FLAT_READS,
+        }));
       }
     }
   } finally {
@@ -224,9 +237,13 @@ async function main() {
     }
     rmSync(dir, { recursive: true, force: true });
   }
+  return metrics;
 }
 
-main().catch(error => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  const sizes = process.argv.slice(2).map(Number);
+  measureEmulator(sizes.length ? sizes : undefined).then(metrics => console.log(JSON.stringify(metrics, undefined, 2))).catch(error => {
+    console.error(error);
+    process.exit(1);
+  });
+}

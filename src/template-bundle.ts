@@ -48,6 +48,14 @@ export interface TemplateBundleConfig {
 }
 
 /**
+ * Bundle contents (by content hash) whose layout passed the check for a kind: a bundle bound by many template versions,
+ * or read again for each of them, is parsed and checked once per process (the check was most of a large app's synth).
+ */
+const checkedLayouts = new Set<string>();
+/** Parsed schemas by bundle content hash: a bundle read once per template version is parsed once. */
+const parsedSchemas = new Map<string, TemplateSchema>();
+
+/**
  * A Proton template bundle read from a local folder: `schema/schema.yaml` plus the infrastructure folders for its kind.
  *
  * The schema is parsed when the bundle is read, the layout is checked when the bundle is bound, and the bundle is
@@ -114,7 +122,10 @@ export class TemplateBundle {
     if (!schemaFile) {
       throw new Error(`Template bundle ${directory}: ${SCHEMA_FILE}: missing (every template bundle needs ${SCHEMA_FILE})`);
     }
-    this._schema = withBundleName(directory, () => parseTemplateSchema(schemaFile.content.toString('utf8'), SCHEMA_FILE));
+    const parsed = parsedSchemas.get(this.contentHash)
+      ?? withBundleName(directory, () => parseTemplateSchema(schemaFile.content.toString('utf8'), SCHEMA_FILE));
+    parsedSchemas.set(this.contentHash, parsed);
+    this._schema = parsed;
     this.environmentInputType = this._schema.environmentInputType;
     this.serviceInputType = this._schema.serviceInputType;
     this.pipelineInputType = this._schema.pipelineInputType;
@@ -148,7 +159,12 @@ export class TemplateBundle {
    * @throws when the bundle breaks one of Proton's rules; the message names the file and the rule
    */
   public bind(scope: Construct, options: TemplateBundleBindOptions): TemplateBundleConfig {
-    withBundleName(this.directory, () => checkBundle(this.files, options.kind, options.customerManaged ?? false));
+    const customerManaged = options.customerManaged ?? false;
+    const layout = `${this.contentHash}:${options.kind}:${customerManaged}`;
+    if (!checkedLayouts.has(layout)) {
+      withBundleName(this.directory, () => checkBundle(this.files, options.kind, customerManaged));
+      checkedLayouts.add(layout);
+    }
     const id = `TemplateBundle${this.contentHash.slice(0, 16)}`;
     const asset = (scope.node.tryFindChild(id) as s3_assets.Asset | undefined) ?? new s3_assets.Asset(scope, id, {
       path: this.writeArchive(),

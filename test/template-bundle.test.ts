@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { TemplateBundle, TemplateBundleKind } from '../src';
+import * as bundleModule from '../src/private/bundle';
 
 const SAMPLES = join(__dirname, 'fixtures', 'proton-samples');
 const VPC_ENV = join(SAMPLES, 'environment-templates', 'vpc-env', 'v1');
@@ -189,6 +190,27 @@ describe('TemplateBundle.bind', () => {
     rmSync(join(dir, 'infrastructure', 'cloudformation.yaml'));
     expect(() => TemplateBundle.fromDirectory(dir).bind(new Stack(), { kind: TemplateBundleKind.ENVIRONMENT }))
       .toThrow(`Template bundle ${dir}: infrastructure/manifest.yaml: infrastructure.templates[0].file "cloudformation.yaml" is not in the bundle`);
+  });
+
+  test('a bundle\'s layout is checked once per content and kind: versions of one bundle do not check it again', () => {
+    const dir = copyOf(VPC_ENV);
+    writeFileSync(join(dir, 'infrastructure', 'cloudformation.yaml'), '# checked once\n', { flag: 'a' });
+    const check = jest.spyOn(bundleModule, 'checkBundle');
+    try {
+      const app = new App();
+      for (const id of ['One', 'Two', 'Three']) {
+        TemplateBundle.fromDirectory(dir).bind(new Stack(app, id), { kind: TemplateBundleKind.ENVIRONMENT });
+      }
+      expect(check).toHaveBeenCalledTimes(1);
+      // Another kind, or CUSTOMER_MANAGED, is a check of its own: the passed one does not stand for it.
+      expect(() => TemplateBundle.fromDirectory(dir).bind(new Stack(app, 'Service'), { kind: TemplateBundleKind.SERVICE }))
+        .toThrow(`Template bundle ${dir}: schema/schema.yaml:`);
+      expect(() => TemplateBundle.fromDirectory(dir).bind(new Stack(app, 'Managed'), { kind: TemplateBundleKind.ENVIRONMENT, customerManaged: true }))
+        .toThrow('not allowed (a CUSTOMER_MANAGED environment template holds only schema/');
+      expect(check).toHaveBeenCalledTimes(3);
+    } finally {
+      check.mockRestore();
+    }
   });
 
   test('a CUSTOMER_MANAGED environment bundle holding only schema/ binds', () => {
