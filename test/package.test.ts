@@ -17,7 +17,11 @@ const MAX_PACKED_BYTES = 1_500_000;
  * Every path the package may hold. A new bundled dependency (and each of its dependencies) must be added to
  * BUNDLED_PACKAGES on purpose: that is where 7 MB of native prebuilds once came in.
  */
-const BUNDLED_PACKAGES = ['ajv', 'fast-deep-equal', 'fast-uri', 'json-schema-traverse', 'require-from-string', 'yaml'];
+const BUNDLED_PACKAGES = [
+  'ajv', 'fast-deep-equal', 'fast-uri', 'json-schema-traverse', 'require-from-string', 'yaml',
+  // nunjucks and its dependencies (the Jinja renderer)
+  'nunjucks', 'a-sync-waterfall', 'asap', 'commander',
+];
 const ALLOWED: RegExp[] = [
   /^(package\.json|README\.md|LICENSE|API\.md|\.jsii)$/,
   /^lib\/.+\.(js|d\.ts)$/,

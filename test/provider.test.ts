@@ -27,13 +27,13 @@ test('one provider per stack, however many resources it serves', () => {
   }
 });
 
-test('the two handler functions share one role; onEvent may retry for 5 minutes, isComplete polls within 2', () => {
+test('the two handler functions share one role; onEvent may retry for 14 minutes, isComplete polls within 2', () => {
   const template = Template.fromStack(stackWithVersions(new App(), 'Stack', 1));
   const functions = Object.values(template.findResources('AWS::Lambda::Function', { Properties: HANDLER }));
   const byPhase = Object.fromEntries(functions.map(f => [f.Properties.Environment.Variables.PROTON_HANDLER_PHASE, f.Properties]));
   expect(Object.keys(byPhase).sort()).toEqual(['isComplete', 'onEvent']);
   expect(new Set(functions.map(f => JSON.stringify(f.Properties.Role))).size).toBe(1);
-  expect(byPhase.onEvent.Timeout).toBe(300);
+  expect(byPhase.onEvent.Timeout).toBe(840);
   expect(byPhase.isComplete.Timeout).toBe(120);
   // The budget isComplete polls within; the functions' environments differ only by the phase.
   for (const phase of ['onEvent', 'isComplete']) {
@@ -44,12 +44,12 @@ test('the two handler functions share one role; onEvent may retry for 5 minutes,
   });
 });
 
-test('the framework calls isComplete every 10 seconds, 50 times (its total timeout is 500 s)', () => {
+test('the framework calls isComplete every 10 seconds, 45 times (its total timeout is 450 s)', () => {
   const template = Template.fromStack(stackWithVersions(new App(), 'Stack', 1));
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const definition = JSON.stringify(machine.Properties.DefinitionString);
   expect(definition).toContain('\\"IntervalSeconds\\":10');
-  expect(definition).toContain('\\"MaxAttempts\\":50');
+  expect(definition).toContain('\\"MaxAttempts\\":45');
 });
 
 test('every custom resource waits at most CloudFormation\'s 1 hour', () => {

@@ -21,7 +21,7 @@ import {
   CompatibleEnvironmentTemplateProperty, ResourceTypes, SystemTags, TemplateVersionAttributes, TemplateVersionProperties as P,
 } from '../../src/private/properties';
 import { errorMessage, errorName, isConflict, isIdempotentParameterMismatch, isNotDraft } from '../shared/errors';
-import { DONE, lifecycle, pending, Progress, ProtonResource, StepContext } from '../shared/lifecycle';
+import { acted, DONE, lifecycle, pending, Progress, ProtonResource, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { listTags, readTags, syncTags, Tag, whenFree } from '../shared/tags';
 import { ENVIRONMENT_TEMPLATES, parseVersionId, SERVICE_TEMPLATES, TemplateApi, Version, versionId, VersionUpdate } from '../shared/template-api';
@@ -95,7 +95,7 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
     const tags = await listTags(ctx.client, version.arn);
     if (tags.get(SystemTags.SUPERSEDED) !== undefined) {
       await clearSuperseded(ctx, version);
-      return pending(`${what(versionId(version))} is declared again: no longer superseded`);
+      return acted(`${what(versionId(version))} is declared again: no longer superseded`);
     }
     const wanted: Tag[] = [];
     if (spec.bundleHash !== undefined && tags.get(SystemTags.BUNDLE_HASH) !== spec.bundleHash) {
@@ -116,12 +116,12 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
   const publish = async (ctx: StepContext, version: Version): Promise<Progress> => {
     try {
       await api.updateVersion(ctx.client, version, { status: TemplateVersionStatus.PUBLISHED });
-      return pending(`publishing ${what(versionId(version))}`);
+      return acted(`publishing ${what(versionId(version))}`);
     } catch (error) {
       if (isConflict(error)) return pending(`publishing ${what(versionId(version))}: Proton reported a conflict`);
       // A retried publish whose first response was lost finds the version already published: that is success.
       if (isNotDraft(error) && (await api.getVersion(ctx.client, version))?.status === TemplateVersionStatus.PUBLISHED) {
-        return pending(`${what(versionId(version))} was already published`);
+        return acted(`${what(versionId(version))} was already published`);
       }
       throw error;
     }

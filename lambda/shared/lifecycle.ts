@@ -19,15 +19,25 @@ import { redact } from './redact';
 import type { IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler, ResourceProperties } from './types';
 
 /** What one step found: everything is in place (`done`), or it issued a call or waits (`pending`, with a reason). */
-export type Progress = { readonly done: true; readonly notice?: string } | { readonly done: false; readonly reason: string };
+export type Progress = { readonly done: true; readonly notice?: string }
+| { readonly done: false; readonly reason: string; readonly acted?: boolean };
 export const DONE: Progress = { done: true };
 export const pending = (reason: string): Progress => ({ done: false, reason });
+/** The step made a call whose effect the next poll should see soon (a publish, a tag): poll again quickly. */
+export const acted = (reason: string): Progress => ({ done: false, reason, acted: true });
 
 /** How long isComplete polls inside one invocation before answering "not yet" (the function timeout is longer). */
 export const POLL_BUDGET_VARIABLE = 'PROTON_POLL_BUDGET_MS';
 const DEFAULT_POLL_BUDGET_MS = 50_000;
-/** How long onEvent retries throttling and transient errors (its function timeout is 5 minutes). */
-const ON_EVENT_RETRY_BUDGET_MS = 240_000;
+/**
+ * How long onEvent retries throttling and transient errors (its function timeout is 14 minutes): hundreds of resources
+ * sharing one account's Proton rate limit may each wait minutes for their turn, and must never fail for it.
+ */
+const ON_EVENT_RETRY_BUDGET_MS = 12 * 60_000;
+/** onEvent's backoff cap: with full jitter, many throttled clients spread out instead of retrying in step. */
+const MAX_RETRY_DELAY_MS = 30_000;
+/** The next poll after a step that made a call. */
+const AFTER_ACTION_DELAY_MS = 250;
 /** How long isComplete retries reading a finished resource's Data (its function timeout is 2 minutes). */
 const DATA_RETRY_BUDGET_MS = 45_000;
 const FIRST_POLL_DELAY_MS = 1_000;
@@ -150,7 +160,8 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
         return await guarded(ctx, run);
       } catch (error) {
         if (!isTransient(error) || now() >= deadline) throw error;
-        const delay = jittered(Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * POLL_BACKOFF ** (attempt - 1)));
+        // Full jitter: uniform in [0, cap], the cap doubling from 1 s to 30 s.
+        const delay = Math.random() * Math.min(MAX_RETRY_DELAY_MS, FIRST_POLL_DELAY_MS * 2 ** (attempt - 1));
         ctx.log('transient Proton error, retrying', { error: ctx.redact(errorMessage(error)), attempt, delayMs: Math.round(delay) });
         await sleep(delay);
       }
@@ -225,7 +236,8 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
               : {};
             return { IsComplete: true, ...(Object.keys(data).length > 0 ? { Data: data } : {}) };
           }
-          const delay = jittered(Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * POLL_BACKOFF ** (attempt - 1)));
+          const delay = !progress.done && progress.acted
+            ? AFTER_ACTION_DELAY_MS : jittered(Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * POLL_BACKOFF ** (attempt - 1)));
           if (now() - started + delay > budget) return { IsComplete: false };
           await sleep(delay);
         }

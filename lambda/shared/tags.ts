@@ -6,7 +6,7 @@
 import { createHash } from 'crypto';
 import { paginateListTagsForResource, ProtonClient, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
 import { isConflict } from './errors';
-import { DONE, pending, Progress, StepContext } from './lifecycle';
+import { acted, DONE, pending, Progress, StepContext } from './lifecycle';
 import { PropertyReader } from './properties';
 import { SystemTags } from '../../src/private/properties';
 
@@ -87,7 +87,7 @@ export async function syncTags(client: ProtonClient, arn: string, desired: Tag[]
 export async function whenFree(reason: string, call: () => Promise<unknown>): Promise<Progress> {
   try {
     await call();
-    return pending(reason);
+    return acted(reason);
   } catch (error) {
     if (isConflict(error)) {
       return pending(`${reason}: Proton reported a conflict, retrying on the next poll`);

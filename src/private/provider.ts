@@ -52,13 +52,13 @@ export class ProtonProvider extends Construct {
   public static readonly QUERY_INTERVAL = Duration.seconds(10);
   /**
    * The framework's attempts times its interval (its notion of total timeout). Each attempt takes up to POLL_BUDGET
-   * plus QUERY_INTERVAL, so 50 attempts wait up to 50 minutes: with onEvent's 5 minutes, under CloudFormation's hour.
+   * plus QUERY_INTERVAL, so 45 attempts wait up to 45 minutes: with onEvent's 14 minutes, under CloudFormation's hour.
    */
-  public static readonly TOTAL_TIMEOUT = Duration.seconds(ProtonProvider.QUERY_INTERVAL.toSeconds() * 50);
+  public static readonly TOTAL_TIMEOUT = Duration.seconds(ProtonProvider.QUERY_INTERVAL.toSeconds() * 45);
   /** CloudFormation's wait for each custom resource: its maximum, 1 hour. */
   public static readonly SERVICE_TIMEOUT = Duration.hours(1);
-  /** onEvent: one idempotent step, retried on throttling for up to 4 minutes. */
-  public static readonly ON_EVENT_TIMEOUT = Duration.minutes(5);
+  /** onEvent: one idempotent step, retried on throttling for up to 12 minutes (a throttled account must slow, not fail). */
+  public static readonly ON_EVENT_TIMEOUT = Duration.minutes(14);
   /** isComplete: POLL_BUDGET and a final step. */
   public static readonly IS_COMPLETE_TIMEOUT = Duration.minutes(2);
 
