@@ -1,8 +1,11 @@
-import { IResource, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import { IResource, RemovalPolicy, Resource, Stack, Stage, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
-import { checkMajorVersion, checkMinorVersion, markImportedVersion, unresolvedMinor, declaredMajors, defineTemplateVersionResource, markOwnVersion } from './private/template';
+import {
+  checkMajorVersion, checkMinorVersion, declaredMajors, definedVersions, defineTemplateVersionResource, markImportedVersion, markOwnVersion,
+  unresolvedMinor,
+} from './private/template';
 import { checkDescription } from './private/workload';
 import { IServiceTemplate } from './service-template';
 import { TemplateBundle, TemplateBundleKind } from './template-bundle';
@@ -265,6 +268,13 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
     });
     // The template's name is a literal: the dependency makes CloudFormation create the template first and delete it last.
     resource.node.addDependency(props.template, ...props.compatibleEnvironmentTemplates.map(c => c.template));
+    // Proton registers a service version only once the compatible environment template majors exist: the app's own
+    // versions of them deploy first (within one stage; stages are ordered by their pipeline).
+    for (const compatible of props.compatibleEnvironmentTemplates) {
+      for (const version of definedVersions(compatible.template, compatible.majorVersion)) {
+        if (Stage.of(version) === Stage.of(this)) resource.node.addDependency(version);
+      }
+    }
     this.node.addValidation({
       validate: () => props.compatibleEnvironmentTemplates.flatMap((c, i) => {
         const majors = declaredMajors(c.template);

@@ -374,3 +374,22 @@ test('the same bundle folder gives the same asset in every app', () => {
   });
   expect(keyOf(second)).toBe(keyOf(first));
 });
+
+test('a service template version deploys after the app\'s versions of its compatible environment template majors', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Platform');
+  const envTemplate = new EnvironmentTemplate(stack, 'EnvT', { environmentTemplateName: 'env-t' });
+  const envVersion = new EnvironmentTemplateVersion(stack, 'EnvV1', {
+    template: envTemplate, bundle: TemplateBundle.fromDirectory(join(__dirname, 'fixtures/proton-samples/environment-templates/fargate-env/v1')),
+  });
+  const svcTemplate = new ServiceTemplate(stack, 'SvcT', { serviceTemplateName: 'svc-t' });
+  new ServiceTemplateVersion(stack, 'SvcV1', {
+    template: svcTemplate,
+    bundle: TemplateBundle.fromDirectory(join(__dirname, 'fixtures/proton-samples/service-templates/backend-fargate-svc/v1')),
+    compatibleEnvironmentTemplates: [{ template: envTemplate, majorVersion: '1' }],
+  });
+  const template = Template.fromStack(stack);
+  const [svcVersionId] = Object.keys(template.findResources('Custom::ProtonServiceTemplateVersion'));
+  const envVersionId = stack.getLogicalId(envVersion.node.defaultChild as CfnElement);
+  expect(template.toJSON().Resources[svcVersionId].DependsOn).toContain(envVersionId);
+});

@@ -136,6 +136,9 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
   }
   const bundle = options.bundle.bind(scope, { kind: options.bundleKind, customerManaged: options.customerManaged });
   ownTemplateMajors.get(options.template)?.add(options.majorVersion);
+  const byMajor = versionsByTemplate.get(options.template) ?? new Map<string, IConstruct[]>();
+  versionsByTemplate.set(options.template, byMajor);
+  byMajor.set(options.majorVersion, [...byMajor.get(options.majorVersion) ?? [], scope]);
   if (!Token.isUnresolved(options.templateName) && !Token.isUnresolved(options.majorVersion)) {
     // Versions are content-addressed: two constructs registering one bundle in one major would share a Proton version.
     claimName(scope, `${options.apiKind.toLowerCase()} template version`,
@@ -172,6 +175,14 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
 
 /** The majors this app's version constructs declare, per template this app creates (not imported, not adopted). */
 const ownTemplateMajors = new WeakMap<IConstruct, Set<string>>();
+
+/** The version constructs of each template this app defines, by declared major. */
+const versionsByTemplate = new WeakMap<IConstruct, Map<string, IConstruct[]>>();
+
+/** The version constructs the app defines for a template's major (none for an imported template). */
+export function definedVersions(template: IConstruct, majorVersion: string): IConstruct[] {
+  return versionsByTemplate.get(template)?.get(majorVersion) ?? [];
+}
 
 /** The majors declared for a template this app creates, or undefined for a template it imports or adopts. */
 export function declaredMajors(template: IConstruct): ReadonlySet<string> | undefined {
