@@ -10,3 +10,4 @@ export * from './nag-suppressions';
 export * from './proton-handler';
 export * from './renderer';
 export * from './environment-account-connection';
+export * from './proton-mode';
