@@ -16,7 +16,7 @@
  *
  * Proton's API has no bundle download and its version records do not say where a bundle was registered from: the
  * bundles are looked for in the account's S3 buckets (those given with --bucket, else every bucket listed), as the
- * `.tar.gz` objects whose `schema/schema.yaml` is the version's schema. A version whose schema matches no object, or
+ * gzipped tar objects whose `schema/schema.yaml` is the version's schema. A version whose schema matches no object, or
  * several different bundles, is exported without a bundle (the manifest says which).
  */
 import { mkdirSync, writeFileSync } from 'fs';
@@ -45,6 +45,7 @@ export interface ExportManifest {
   readonly environments: Array<{ name: string; templateName: string; templateVersion: string; spec: string; outputs: string; stackName?: string }>;
   readonly services: Array<{
     name: string; templateName: string; spec: string;
+    repository?: { connectionArn: string; repositoryId: string; branchName: string };
     instances: Array<{ name: string; environment: string; templateVersion: string; outputs: string; stackName?: string }>;
     pipeline?: { templateVersion: string; outputs: string; stackName?: string };
   }>;
@@ -159,6 +160,8 @@ export async function exportAccount(endpoint: string, out: string, buckets?: str
       name: service.name,
       templateName: service.templateName,
       spec: write(`${folder}/spec.yaml`, specFile(service.spec, 'ServiceSpec')),
+      repository: service.repositoryId
+        ? { connectionArn: service.repositoryConnectionArn, repositoryId: service.repositoryId, branchName: service.branchName } : undefined,
       instances,
       pipeline,
     });
@@ -209,7 +212,8 @@ class BundleFinder {
       let token: string | undefined;
       do {
         const page = await this.get(`${base}/${encodeURIComponent(bucket)}?list-type=2${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`);
-        for (const key of tags(page, 'Key').filter(k => k.endsWith('.tar.gz') || k.endsWith('.tgz'))) {
+        // Any object may be a bundle (CDK's asset keys end in .gz, others in .tar.gz): those that unpack with a schema are.
+        for (const key of tags(page, 'Key')) {
           const response = await fetch(`${base}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`);
           if (!response.ok) continue;
           let files: BundleFile[];

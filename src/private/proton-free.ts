@@ -4,7 +4,8 @@
  * ids preserved), wired as Proton wired it:
  *  - `environment.outputs.X` read by an instance or a pipeline becomes `Fn::ImportValue` of the environment stack's
  *    output X, exported as `<environment stack name>:X`; `service_instances[].outputs.X` likewise from instance stacks;
- *  - `environment.account_id` is the environment stack's account (`AWS::AccountId` when the stack is env-agnostic).
+ *  - `environment.account_id` is the environment stack's account (`AWS::AccountId` when the stack is env-agnostic);
+ *  - a string holding such values becomes `Fn::Sub`, with a variable for each (named `CdkProtonRef<n>X`).
  * Values are rendered at synth: a spec input that is a token can't be, and is an error.
  */
 import * as fs from 'fs';
@@ -65,7 +66,8 @@ export function addEnvironmentStack(environment: Construct, options: Environment
   const rendered = renderOrExplain(environment, () => ProtonRenderer.renderEnvironment({
     bundle, environmentName: name, inputs: options.inputs, allowUnknownInputs: true,
   }));
-  const generated = includeRendered(environment, `Environment-${name}`, options.stackName, rendered, new References(), `environment ${name}`);
+  const stackName = stackNameFor(environment, `environment:${name}`, options.stackName);
+  const generated = includeRendered(environment, `Environment-${name}`, stackName, rendered, new References(), `environment ${name}`);
   ENVIRONMENT_STACKS.set(environment, generated);
   return generated;
 }
@@ -91,7 +93,8 @@ export function addInstanceStack(service: Construct, where: string, options: Ins
     bundle, serviceName, instanceName: options.instanceName, environment, inputs: options.inputs, repository: options.repository,
     allowUnknownInputs: true,
   }));
-  return includeRendered(service, `ServiceInstance-${serviceName}-${options.instanceName}`, options.stackName, rendered, references,
+  const stackName = stackNameFor(service, `instance:${serviceName}/${options.instanceName}`, options.stackName);
+  return includeRendered(service, `ServiceInstance-${serviceName}-${options.instanceName}`, stackName, rendered, references,
     `instance ${options.instanceName} of service ${serviceName}`);
 }
 
@@ -121,7 +124,38 @@ export function addPipelineStack(service: Construct, options: PipelineStackOptio
   }));
   const id = `ServicePipeline-${serviceName}`;
   stageOf(service).node.tryRemoveChild(id);
-  return includeRendered(service, id, options.stackName, rendered, references, `the pipeline of service ${serviceName}`);
+  return includeRendered(service, id, stackNameFor(service, `pipeline:${serviceName}`, options.stackName), rendered, references, `the pipeline of service ${serviceName}`);
+}
+
+/** The context key mapping resources (`environment:<name>`, `instance:<service>/<instance>`, `pipeline:<service>`) to stack names. */
+export const STACK_NAMES_CONTEXT = 'cdk-proton:stack-names';
+
+/**
+ * The stack name given to the construct, else the one the context `cdk-proton:stack-names` maps the resource to: a
+ * mapping, or the path of a JSON file holding one (`proton-local export`'s manifest.json, whose `stackNames` it reads).
+ */
+function stackNameFor(scope: Construct, resource: string, explicit: string | undefined): string | undefined {
+  if (explicit !== undefined) return explicit;
+  let names: unknown = scope.node.tryGetContext(STACK_NAMES_CONTEXT);
+  if (names === undefined) return undefined;
+  if (typeof names === 'string') {
+    let document: { stackNames?: unknown };
+    try {
+      document = JSON.parse(fs.readFileSync(names, 'utf8'));
+    } catch (e) {
+      throw new Error(`${scope.node.path}: context ${STACK_NAMES_CONTEXT} "${names}" is not a readable JSON file: ${(e as Error).message}`);
+    }
+    names = document.stackNames ?? document;
+  }
+  if (!names || typeof names !== 'object' || Array.isArray(names)) {
+    throw new Error(`${scope.node.path}: context ${STACK_NAMES_CONTEXT} must map resources to stack names `
+      + '({"environment:<name>": "<stack>", "instance:<service>/<instance>": ..., "pipeline:<service>": ...}) or name a JSON file of them');
+  }
+  const name = (names as { [resource: string]: unknown })[resource];
+  if (name !== undefined && typeof name !== 'string') {
+    throw new Error(`${scope.node.path}: context ${STACK_NAMES_CONTEXT}: "${resource}" maps to ${JSON.stringify(name)}, not a stack name`);
+  }
+  return name;
 }
 
 /** In Proton-free mode, removes the Proton custom resources (templates, versions, account settings) and their provider. */
@@ -194,8 +228,15 @@ class References {
         const parts = value.split(/(CdkProtonRef\d+X)/).filter(part => part !== '');
         if (!pattern.test(value)) return value;
         pattern.lastIndex = 0;
-        const pieces = parts.map(part => /^CdkProtonRef\d+X$/.test(part) ? reference(Number(part.slice(12, -1))) : part);
-        return pieces.length === 1 ? pieces[0] : { 'Fn::Join': ['', pieces] };
+        if (parts.length === 1) return reference(Number(parts[0].slice(12, -1)));
+        // A string holding deploy-time values: Fn::Sub, whose variables are named after the markers.
+        const variables: { [name: string]: unknown } = {};
+        const text = parts.map(part => {
+          if (!/^CdkProtonRef\d+X$/.test(part)) return part.replace(/\$\{/g, '${!');
+          variables[part] = reference(Number(part.slice(12, -1)));
+          return `\${${part}}`;
+        }).join('');
+        return { 'Fn::Sub': [text, variables] };
       }
       if (Array.isArray(value)) return value.map(walk);
       if (value && typeof value === 'object') {
@@ -253,7 +294,19 @@ function includeRendered(owner: Construct, id: string, stackName: string | undef
   fs.mkdirSync(directory, { recursive: true });
   const templateFile = path.join(directory, `${id}.template.json`);
   fs.writeFileSync(templateFile, JSON.stringify(template, undefined, 1));
-  const include = new CfnInclude(stack, 'Template', { templateFile });
+  // Dehydrated: each resource is included as written, not converted to CDK's L1 types (which would turn "80" into 80,
+  // or add the app's tags to the resource's properties); stack tags reach the resources as they did with Proton.
+  const resourceIds = Object.keys((template as { Resources?: object }).Resources ?? {});
+  const include = new CfnInclude(stack, 'Template', { templateFile, dehydratedResources: resourceIds });
+  // Dehydrated resources don't keep their logical ids by themselves; the rendered template's ids are the stack's.
+  const resources = (template as { Resources: { [id: string]: { DependsOn?: unknown; Condition?: unknown } } }).Resources ?? {};
+  for (const id of resourceIds) {
+    const resource = include.getResource(id);
+    resource.overrideLogicalId(id);
+    // Nor their DependsOn and Condition: written back as rendered.
+    if (resources[id].DependsOn !== undefined) resource.addOverride('DependsOn', resources[id].DependsOn);
+    if (resources[id].Condition !== undefined) resource.addOverride('Condition', resources[id].Condition);
+  }
   return new ProtonFreeStack(stack, include, rendered, what);
 }
 
