@@ -7,15 +7,15 @@ import { Provisioning } from './environment-template';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
 import { checkOutputKey } from './private/output-check';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
-import { ProtonProvider } from './private/provider';
 import { addEnvironmentStack, ProtonFreeStack } from './private/proton-free';
+import { ProtonProvider } from './private/provider';
 import { renderEnvironmentSpec } from './private/spec';
-import { ProtonMode } from './proton-mode';
 import { SupersededVersions } from './private/superseded-versions';
 import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVersionSelector } from './private/template';
 import {
   checkDescription, checkResourceName, checkSpecSize, claimName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs,
 } from './private/workload';
+import { ProtonMode } from './proton-mode';
 
 /**
  * A Proton environment.

@@ -4,8 +4,8 @@ import { IEnvironment } from './environment';
 import { Provisioning } from './environment-template';
 import { checkOutputKey } from './private/output-check';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from './private/properties';
-import { ProtonProvider } from './private/provider';
 import { addInstanceStack, addPipelineStack, ProtonFreeStack } from './private/proton-free';
+import { ProtonProvider } from './private/provider';
 import { TemplateSchema } from './private/schema';
 import { renderServiceSpec, SpecInputs } from './private/spec';
 import { SupersededVersions } from './private/superseded-versions';
@@ -362,8 +362,13 @@ export class Service extends ServiceBase implements ITaggable {
     const free = this.protonFree;
     if (free) {
       const stack = addInstanceStack(this, where, {
-        bundle: this.bundle, serviceName: free.name, instanceName: name, environment: instance.environment, inputs: spec,
-        repository: repositoryParameters(free.props.repository), stackName: instance.cloudFormationStackName,
+        bundle: this.bundle,
+        serviceName: free.name,
+        instanceName: name,
+        environment: instance.environment,
+        inputs: spec,
+        repository: repositoryParameters(free.props.repository),
+        stackName: instance.cloudFormationStackName,
       });
       free.instances.push({ name, environment: instance.environment, inputs: spec, stack });
       // The pipeline renders every instance: rebuilt when one is added after the constructor.
@@ -376,8 +381,12 @@ export class Service extends ServiceBase implements ITaggable {
     const free = this.protonFree!;
     if (!this.hasPipeline) return undefined;
     return addPipelineStack(this, {
-      bundle: this.bundle, serviceName: free.name, inputs: this.pipelineSpec ?? {}, repository: repositoryParameters(free.props.repository),
-      instances: free.instances, stackName: free.props.pipelineCloudFormationStackName,
+      bundle: this.bundle,
+      serviceName: free.name,
+      inputs: this.pipelineSpec ?? {},
+      repository: repositoryParameters(free.props.repository),
+      instances: free.instances,
+      stackName: free.props.pipelineCloudFormationStackName,
     });
   }
 

@@ -12,8 +12,8 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { parseArgs } from 'util';
-import { ProtonLocal, ProtonLocalOptions } from './index';
 import { EXPORT_USAGE, ExportUsageError, runExportCommand } from './export-command';
+import { ProtonLocal, ProtonLocalOptions } from './index';
 import { RENDER_USAGE, RenderUsageError, runRenderCommand } from './render-command';
 
 const USAGE = `Usage:

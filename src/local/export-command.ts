@@ -44,7 +44,9 @@ export interface ExportManifest {
   readonly templates: Array<{ kind: 'ENVIRONMENT' | 'SERVICE'; name: string; versions: Array<{ version: string; status: string; record: string; bundle: ExportedBundle }> }>;
   readonly environments: Array<{ name: string; templateName: string; templateVersion: string; spec: string; outputs: string; stackName?: string }>;
   readonly services: Array<{
-    name: string; templateName: string; spec: string;
+    name: string;
+    templateName: string;
+    spec: string;
     repository?: { connectionArn: string; repositoryId: string; branchName: string };
     instances: Array<{ name: string; environment: string; templateVersion: string; outputs: string; stackName?: string }>;
     pipeline?: { templateVersion: string; outputs: string; stackName?: string };

@@ -90,7 +90,12 @@ export function addInstanceStack(service: Construct, where: string, options: Ins
   const references = new References();
   const environment = environmentReference(service, where, options.environment, references);
   const rendered = renderOrExplain(service, () => ProtonRenderer.renderServiceInstance({
-    bundle, serviceName, instanceName: options.instanceName, environment, inputs: options.inputs, repository: options.repository,
+    bundle,
+    serviceName,
+    instanceName: options.instanceName,
+    environment,
+    inputs: options.inputs,
+    repository: options.repository,
     allowUnknownInputs: true,
   }));
   const stackName = stackNameFor(service, `instance:${serviceName}/${options.instanceName}`, options.stackName);
@@ -103,7 +108,9 @@ export interface PipelineStackOptions {
   readonly serviceName: string;
   readonly inputs: { [key: string]: unknown };
   readonly repository?: RenderRepositoryParameters;
-  readonly instances: Array<{ name: string; environment: IConstruct & { readonly environmentName: string }; inputs: { [key: string]: unknown }; stack: ProtonFreeStack }>;
+  readonly instances: Array<{
+    name: string; environment: IConstruct & { readonly environmentName: string }; inputs: { [key: string]: unknown }; stack: ProtonFreeStack;
+  }>;
   readonly stackName?: string;
 }
 
@@ -117,7 +124,7 @@ export function addPipelineStack(service: Construct, options: PipelineStackOptio
     name: instance.name,
     inputs: instance.inputs,
     environment: environmentReference(service, `instances[${i}]`, instance.environment, references),
-    outputs: references.outputs(key => ({ 'Fn::ImportValue': instance.stack.exportOf(key, service, 'the pipeline'), dependency: instance.stack.stack })),
+    outputs: references.outputs(key => ({ 'Fn::ImportValue': instance.stack.exportOf(key, service, 'the pipeline'), 'dependency': instance.stack.stack })),
   }));
   const rendered = renderOrExplain(service, () => ProtonRenderer.renderPipeline({
     bundle, serviceName, inputs: options.inputs, instances, repository: options.repository, allowUnknownInputs: true,
@@ -287,7 +294,8 @@ function includeRendered(owner: Construct, id: string, stackName: string | undef
     account: Token.isUnresolved(parent.account) ? undefined : parent.account,
     region: Token.isUnresolved(parent.region) ? undefined : parent.region,
   };
-  const stack = new Stack(stage, id, { stackName, env, description: (rendered.template as { Description?: string }).Description });
+  // The template's Description comes with CfnInclude.
+  const stack = new Stack(stage, id, { stackName, env });
   dependencies.forEach(dependency => stack.addDependency(dependency, `${what} reads its outputs`));
   // CfnInclude reads a file: the rendered template is written next to the assembly.
   const directory = path.join(stage.outdir, 'proton-free');
@@ -300,12 +308,13 @@ function includeRendered(owner: Construct, id: string, stackName: string | undef
   const include = new CfnInclude(stack, 'Template', { templateFile, dehydratedResources: resourceIds });
   // Dehydrated resources don't keep their logical ids by themselves; the rendered template's ids are the stack's.
   const resources = (template as { Resources: { [id: string]: { DependsOn?: unknown; Condition?: unknown } } }).Resources ?? {};
-  for (const id of resourceIds) {
-    const resource = include.getResource(id);
-    resource.overrideLogicalId(id);
+  for (const logicalId of resourceIds) {
+    const resource = include.getResource(logicalId);
+    resource.overrideLogicalId(logicalId);
     // Nor their DependsOn and Condition: written back as rendered.
-    if (resources[id].DependsOn !== undefined) resource.addOverride('DependsOn', resources[id].DependsOn);
-    if (resources[id].Condition !== undefined) resource.addOverride('Condition', resources[id].Condition);
+    const { DependsOn: dependsOn, Condition: condition } = resources[logicalId];
+    if (dependsOn !== undefined) resource.addOverride('DependsOn', dependsOn);
+    if (condition !== undefined) resource.addOverride('Condition', condition);
   }
   return new ProtonFreeStack(stack, include, rendered, what);
 }

@@ -12,8 +12,8 @@ import { parse as parseYaml } from 'yaml';
 import { Harness, startHarness, synthesize, temporaryDirectory } from './helpers';
 import { buildPlatformApp, REVISION_CONTEXT } from '../../examples/platform-app';
 import { ProtonRenderer, RenderedTemplate, TemplateBundle } from '../../src';
-import { exportAccount, ExportManifest } from '../../src/local/export-command';
 import { main } from '../../src/local/cli';
+import { exportAccount, ExportManifest } from '../../src/local/export-command';
 
 /** The account proton-local provisions in. */
 const ACCOUNT = '123456789012';
@@ -103,10 +103,13 @@ test('the Proton-free app deploys what Proton rendered, into the stacks Proton p
   const environments = new Map<string, { name: string; accountId: string; outputs: { [key: string]: string } }>();
   for (const environment of manifest.environments) {
     const spec = parseYaml(read(environment.spec));
-    const rendered = ProtonRenderer.renderEnvironment({ bundle: bundleOf(environment.templateName), environmentName: environment.name, inputs: spec.spec });
+    const rendered = ProtonRenderer.renderEnvironment({
+      bundle: bundleOf(environment.templateName), environmentName: environment.name, inputs: spec.spec,
+    });
     const stack = stacks.get(environment.stackName!)!;
     expectRendered(stack, rendered, exported);
-    environments.set(environment.name, { name: environment.name, accountId: ACCOUNT, outputs: outputsOf(environment.stackName!, environment.outputs) });
+    const outputs = outputsOf(environment.stackName!, environment.outputs);
+    environments.set(environment.name, { name: environment.name, accountId: ACCOUNT, outputs });
   }
 
   let pipelines = 0;
@@ -114,7 +117,9 @@ test('the Proton-free app deploys what Proton rendered, into the stacks Proton p
     const spec = parseYaml(read(service.spec));
     const bundle = bundleOf(service.templateName);
     const repository = service.repository && {
-      repositoryId: service.repository.repositoryId, branchName: service.repository.branchName, repositoryConnectionArn: service.repository.connectionArn,
+      repositoryId: service.repository.repositoryId,
+      branchName: service.repository.branchName,
+      repositoryConnectionArn: service.repository.connectionArn,
     };
     const instances = [];
     for (const instance of service.instances) {
@@ -151,6 +156,7 @@ function expectRendered(stack: CloudFormationStackArtifact, rendered: RenderedTe
   for (const [id, resource] of Object.entries(template.Resources)) {
     expect({ id, ...resource }).toEqual({ id, ...expected.Resources[id] });
   }
+  expect((template as { Description?: string }).Description).toEqual((expected as { Description?: string }).Description);
   expect(Object.keys(template.Outputs ?? {})).toEqual(rendered.outputs);
   for (const [key, output] of Object.entries(template.Outputs ?? {})) {
     const { Export: exportName, ...rest } = output;
