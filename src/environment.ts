@@ -283,7 +283,11 @@ export class Environment extends EnvironmentBase implements ITaggable {
     if (ProtonMode.isProtonFree(this)) {
       // The same definition and validation; the rendered template is deployed as a stack instead (no Proton resource).
       this.protonFree = addEnvironmentStack(this, {
-        bundle: props.templateVersion.bundle, environmentName: name, inputs, stackName: props.cloudFormationStackName,
+        bundle: props.templateVersion.bundle,
+        environmentName: name,
+        inputs,
+        stackName: props.cloudFormationStackName,
+        connected: props.environmentAccountConnection !== undefined || props.environmentAccountConnectionId !== undefined,
       });
       this.cloudFormationStack = this.protonFree.stack;
       this.environmentName = name;

@@ -155,6 +155,19 @@ describe('Proton-free mode', () => {
       .toThrow(/instances\[0\] is in environment elsewhere, which this app does not deploy in Proton-free mode .*reads environment.outputs.\w+/);
   });
 
+  test('an instance is deployed where its environment is; a connected environment is an error', () => {
+    const { app, staging, svcVersion, envVersion } = platform('cloudformation');
+    const services = new Stack(app, 'Services', { env: { account: '222233334444', region: 'eu-west-1' } });
+    new Service(services, 'Web', { serviceName: 'web', templateVersion: svcVersion, instances: [{ instanceName: 'staging', environment: staging }] });
+    const assembly = app.synth();
+    expect(assembly.getStackByName('ServiceInstance-web-staging').environment.account).toBe('unknown-account');
+
+    const other = new Stack(app, 'Other');
+    expect(() => new Environment(other, 'Connected', {
+      environmentName: 'connected', templateVersion: envVersion, spec: ENV_SPEC, environmentAccountConnectionId: '0f0e0d0c-0b0a-4909-8807-060504030201',
+    })).toThrow(/Connected: Proton-free mode deploys the environment's stack in this stack's account, but Proton provisions it in the account of its environment account connection/);
+  });
+
   test('a pipeline renders every instance, those added later too', () => {
     const app = new App({ context: { 'cdk-proton:mode': 'cloudformation' } });
     const stack = new Stack(app, 'Platform');

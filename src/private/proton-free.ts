@@ -56,12 +56,18 @@ export interface EnvironmentStackOptions {
   readonly environmentName: string;
   readonly inputs: { [key: string]: unknown };
   readonly stackName?: string;
+  /** Whether Proton provisions the environment in another account, through an environment account connection. */
+  readonly connected: boolean;
 }
 
 /** The stack of one environment; its outputs are read by the instances and pipelines of the app's services. */
 export function addEnvironmentStack(environment: Construct, options: EnvironmentStackOptions): ProtonFreeStack {
   const name = literalName(environment, 'environmentName', options.environmentName);
   const bundle = requireBundle(environment, options.bundle);
+  if (options.connected) {
+    throw new Error(`${environment.node.path}: Proton-free mode deploys the environment's stack in this stack's account, but Proton provisions `
+      + 'it in the account of its environment account connection; define the environment in a stack of that account, without the connection');
+  }
   checkNoTokens(environment, 'spec', options.inputs);
   const rendered = renderOrExplain(environment, () => ProtonRenderer.renderEnvironment({
     bundle, environmentName: name, inputs: options.inputs, allowUnknownInputs: true,
@@ -99,8 +105,10 @@ export function addInstanceStack(service: Construct, where: string, options: Ins
     allowUnknownInputs: true,
   }));
   const stackName = stackNameFor(service, `instance:${serviceName}/${options.instanceName}`, options.stackName);
+  // Proton provisions an instance where its environment is.
+  const placement = ENVIRONMENT_STACKS.get(options.environment)?.stack;
   return includeRendered(service, `ServiceInstance-${serviceName}-${options.instanceName}`, stackName, rendered, references,
-    `instance ${options.instanceName} of service ${serviceName}`);
+    `instance ${options.instanceName} of service ${serviceName}`, placement);
 }
 
 export interface PipelineStackOptions {
@@ -281,22 +289,31 @@ function environmentReference(reader: Construct, where: string, environment: ICo
   };
 }
 
+/**
+ * A stack holding the rendered template, in the account and region of `placement` (where Proton provisioned it: an
+ * environment where it is defined, an instance in its environment's, a pipeline where its service is).
+ */
 function includeRendered(owner: Construct, id: string, stackName: string | undefined, rendered: RenderedTemplate, references: References,
-  what: string): ProtonFreeStack {
+  what: string, placement: Stack = Stack.of(owner)): ProtonFreeStack {
   if (!rendered.template) {
     throw new Error(`${owner.node.path}: ${what} is provisioned with ${rendered.language} (${rendered.file}); Proton-free mode deploys `
       + 'CloudFormation templates only');
   }
   const stage = stageOf(owner);
-  const parent = Stack.of(owner);
   const { template, dependencies } = references.substitute(rendered.template, owner);
-  const env = {
-    account: Token.isUnresolved(parent.account) ? undefined : parent.account,
-    region: Token.isUnresolved(parent.region) ? undefined : parent.region,
-  };
+  const literal = (value: string) => Token.isUnresolved(value) ? undefined : value;
+  const env = { account: literal(placement.account), region: literal(placement.region) };
   // The template's Description comes with CfnInclude.
   const stack = new Stack(stage, id, { stackName, env });
-  dependencies.forEach(dependency => stack.addDependency(dependency, `${what} reads its outputs`));
+  for (const dependency of dependencies) {
+    // Fn::ImportValue reads exports of its own account and region only.
+    const differ = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a !== b;
+    if (differ(env.account, literal(dependency.account)) || differ(env.region, literal(dependency.region))) {
+      throw new Error(`${owner.node.path}: ${what} (account ${env.account}, region ${env.region}) reads outputs of stack ${dependency.stackName} `
+        + `(account ${dependency.account}, region ${dependency.region}); Proton-free mode imports outputs within one account and region only`);
+    }
+    stack.addDependency(dependency, `${what} reads its outputs`);
+  }
   // CfnInclude reads a file: the rendered template is written next to the assembly.
   const directory = path.join(stage.outdir, 'proton-free');
   fs.mkdirSync(directory, { recursive: true });
