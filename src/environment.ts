@@ -288,6 +288,7 @@ export class Environment extends EnvironmentBase implements ITaggable {
         inputs,
         stackName: props.cloudFormationStackName,
         connected: props.environmentAccountConnection !== undefined || props.environmentAccountConnectionId !== undefined,
+        tags: this.tags,
       });
       this.cloudFormationStack = this.protonFree.stack;
       this.environmentName = name;

@@ -369,6 +369,7 @@ export class Service extends ServiceBase implements ITaggable {
         inputs: spec,
         repository: repositoryParameters(free.props.repository),
         stackName: instance.cloudFormationStackName,
+        tags: this.tags,
       });
       free.instances.push({ name, environment: instance.environment, inputs: spec, stack });
       // The pipeline renders every instance: rebuilt when one is added after the constructor.
@@ -387,6 +388,7 @@ export class Service extends ServiceBase implements ITaggable {
       repository: repositoryParameters(free.props.repository),
       instances: free.instances,
       stackName: free.props.pipelineCloudFormationStackName,
+      tags: this.tags,
     });
   }
 

@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Aspects, CfnOutput, CfnResource, IAspect, Stack, Stage, Token } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, CfnResource, IAspect, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { Construct, IConstruct } from 'constructs';
 import { ProtonMode } from '../proton-mode';
@@ -58,6 +58,8 @@ export interface EnvironmentStackOptions {
   readonly stackName?: string;
   /** Whether Proton provisions the environment in another account, through an environment account connection. */
   readonly connected: boolean;
+  /** The environment's tags, which Proton propagated to its stack. */
+  readonly tags: TagManager;
 }
 
 /** The stack of one environment; its outputs are read by the instances and pipelines of the app's services. */
@@ -74,6 +76,7 @@ export function addEnvironmentStack(environment: Construct, options: Environment
   }));
   const stackName = stackNameFor(environment, `environment:${name}`, options.stackName);
   const generated = includeRendered(environment, `Environment-${name}`, stackName, rendered, new References(), `environment ${name}`);
+  copyTagsAtSynth(options.tags, generated.stack);
   ENVIRONMENT_STACKS.set(environment, generated);
   return generated;
 }
@@ -86,6 +89,8 @@ export interface InstanceStackOptions {
   readonly inputs: { [key: string]: unknown };
   readonly repository?: RenderRepositoryParameters;
   readonly stackName?: string;
+  /** The service's tags, which Proton propagated to its instances' and pipeline's stacks. */
+  readonly tags: TagManager;
 }
 
 /** The stack of one service instance. */
@@ -93,6 +98,7 @@ export function addInstanceStack(service: Construct, where: string, options: Ins
   const serviceName = literalName(service, 'serviceName', options.serviceName);
   const bundle = requireBundle(service, options.bundle);
   checkNoTokens(service, `${where}.spec`, options.inputs);
+  checkNoTokens(service, 'repository', options.repository);
   const references = new References();
   const environment = environmentReference(service, where, options.environment, references);
   const rendered = renderOrExplain(service, () => ProtonRenderer.renderServiceInstance({
@@ -107,8 +113,10 @@ export function addInstanceStack(service: Construct, where: string, options: Ins
   const stackName = stackNameFor(service, `instance:${serviceName}/${options.instanceName}`, options.stackName);
   // Proton provisions an instance where its environment is.
   const placement = ENVIRONMENT_STACKS.get(options.environment)?.stack;
-  return includeRendered(service, `ServiceInstance-${serviceName}-${options.instanceName}`, stackName, rendered, references,
+  const generated = includeRendered(service, `ServiceInstance-${serviceName}-${options.instanceName}`, stackName, rendered, references,
     `instance ${options.instanceName} of service ${serviceName}`, placement);
+  copyTagsAtSynth(options.tags, generated.stack);
+  return generated;
 }
 
 export interface PipelineStackOptions {
@@ -120,6 +128,7 @@ export interface PipelineStackOptions {
     name: string; environment: IConstruct & { readonly environmentName: string }; inputs: { [key: string]: unknown }; stack: ProtonFreeStack;
   }>;
   readonly stackName?: string;
+  readonly tags: TagManager;
 }
 
 /** The stack of a service's pipeline, replacing the one built before (instances may be added until synth). */
@@ -127,6 +136,7 @@ export function addPipelineStack(service: Construct, options: PipelineStackOptio
   const serviceName = literalName(service, 'serviceName', options.serviceName);
   const bundle = requireBundle(service, options.bundle);
   checkNoTokens(service, 'pipelineSpec', options.inputs);
+  checkNoTokens(service, 'repository', options.repository);
   const references = new References();
   const instances: RenderPipelineInstance[] = options.instances.map((instance, i) => ({
     name: instance.name,
@@ -139,7 +149,10 @@ export function addPipelineStack(service: Construct, options: PipelineStackOptio
   }));
   const id = `ServicePipeline-${serviceName}`;
   stageOf(service).node.tryRemoveChild(id);
-  return includeRendered(service, id, stackNameFor(service, `pipeline:${serviceName}`, options.stackName), rendered, references, `the pipeline of service ${serviceName}`);
+  const generated = includeRendered(service, id, stackNameFor(service, `pipeline:${serviceName}`, options.stackName), rendered, references,
+    `the pipeline of service ${serviceName}`);
+  copyTagsAtSynth(options.tags, generated.stack);
+  return generated;
 }
 
 /** The context key mapping resources (`environment:<name>`, `instance:<service>/<instance>`, `pipeline:<service>`) to stack names. */
@@ -193,6 +206,19 @@ class RemoveProtonResources implements IAspect {
       target.node.scope?.node.tryRemoveChild(target.node.id);
     }
   }
+}
+
+/**
+ * Gives `stack` the tags of an environment or service, as Proton tagged the stacks it provisioned. The construct's tags
+ * are set by Tags aspects, which have visited it (its stack comes first in the app) when the generated stack is visited.
+ */
+function copyTagsAtSynth(tags: TagManager, stack: Stack): void {
+  Aspects.of(stack).add({
+    visit: (node: IConstruct) => {
+      if (node !== stack) return;
+      for (const [key, value] of Object.entries(tags.tagValues())) stack.tags.setTag(key, value);
+    },
+  });
 }
 
 /** ProtonProvider's id in its stack (src/private/provider.ts). */

@@ -71,6 +71,13 @@ test('export writes the templates with their bundles, the specs, the outputs and
     write.mockRestore();
   }
   expect(JSON.parse(fs.readFileSync(path.join(cliOut, 'manifest.json'), 'utf8')).stackNames).toEqual(manifest.stackNames);
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    expect(await main(['export', '--out', cliOut])).toBe(2);
+    expect(String(stderr.mock.calls[0][0])).toMatch(/^proton-local: export needs --endpoint URL/);
+  } finally {
+    stderr.mockRestore();
+  }
 });
 
 test('the Proton-free app deploys what Proton rendered, into the stacks Proton provisioned', () => {
@@ -87,6 +94,12 @@ test('the Proton-free app deploys what Proton rendered, into the stacks Proton p
     const types = Object.values(stacks.get(name)!.template.Resources ?? {}).map((r: any) => r.Type);
     expect(types.filter((t) => t.startsWith('Custom::') || t === 'AWS::Lambda::Function')).toEqual([]);
   }
+
+  // The tags of the environment or service (and the app's), as Proton tagged the stacks it provisioned.
+  expect(stacks.get('AWSProton-production')!.tags).toEqual({ 'criticality': 'high', 'managed-by': 'cdk-proton', 'cost-center': 'platform-engineering' });
+  expect(stacks.get('AWSProton-staging')!.tags).toEqual({ 'managed-by': 'cdk-proton', 'cost-center': 'platform-engineering' });
+  expect(stacks.get('AWSProton-storefront-staging')!.tags).toEqual(expect.objectContaining({ team: 'web' }));
+  expect(stacks.get('AWSProton-orders-backend-pipeline')!.tags).toEqual(expect.objectContaining({ team: 'orders' }));
 
   const bundleOf = (template: string) => {
     const entry = manifest.templates.find((t) => t.name === template)!.versions[0];
