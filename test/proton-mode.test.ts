@@ -3,6 +3,8 @@
  * definitions synthesized as one CloudFormation stack each (environment, instance, pipeline) holding the rendered
  * template, with no Proton resource, and the errors of what can't be rendered at synth.
  */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, CfnOutput, Lazy, Stack, aws_iam as iam } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -166,6 +168,21 @@ describe('Proton-free mode', () => {
     expect(() => new Environment(other, 'Connected', {
       environmentName: 'connected', templateVersion: envVersion, spec: ENV_SPEC, environmentAccountConnectionId: '0f0e0d0c-0b0a-4909-8807-060504030201',
     })).toThrow(/Connected: Proton-free mode deploys the environment's stack in this stack's account, but Proton provisions it in the account of its environment account connection/);
+  });
+
+  test('a Jinja filter applied to an environment output is an error', () => {
+    const { stack, staging, svcVersion } = platform('cloudformation');
+    const directory = mkdtempSync(join(tmpdir(), 'filtered-svc-'));
+    cpSync(join(TEMPLATES, 'load-balanced-fargate-svc'), directory, { recursive: true });
+    const file = join(directory, 'instance_infrastructure', 'cloudformation.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace("VpcId: '{{environment.outputs.VPC}}'", "VpcId: '{{environment.outputs.VPC | lower}}'"));
+    const filtered = new ServiceTemplateVersion(stack, 'Filtered', {
+      template: svcVersion.template,
+      bundle: TemplateBundle.fromDirectory(directory),
+      compatibleEnvironmentTemplates: svcVersion.compatibleEnvironmentTemplates,
+    });
+    expect(() => new Service(stack, 'Web', { serviceName: 'web', templateVersion: filtered, instances: [{ instanceName: 'a', environment: staging }] }))
+      .toThrow(/Web: the rendered template transforms a deploy-time value .* in "cdkprotonref\d+x"; Proton-free mode can reference such values only as they are/);
   });
 
   test('a pipeline renders every instance, those added later too', () => {

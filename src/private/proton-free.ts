@@ -47,10 +47,6 @@ export class ProtonFreeStack {
 /** The generated stacks of the app's environments, by construct. */
 const ENVIRONMENT_STACKS = new WeakMap<IConstruct, ProtonFreeStack>();
 
-export function protonFreeEnvironmentStack(environment: IConstruct): ProtonFreeStack | undefined {
-  return ENVIRONMENT_STACKS.get(environment);
-}
-
 export interface EnvironmentStackOptions {
   readonly bundle?: TemplateBundle;
   readonly environmentName: string;
@@ -71,6 +67,7 @@ export function addEnvironmentStack(environment: Construct, options: Environment
       + 'it in the account of its environment account connection; define the environment in a stack of that account, without the connection');
   }
   checkNoTokens(environment, 'spec', options.inputs);
+  // The construct validated the inputs against the schema, as in Proton mode: the renderer doesn't judge them again.
   const rendered = renderOrExplain(environment, () => ProtonRenderer.renderEnvironment({
     bundle, environmentName: name, inputs: options.inputs, allowUnknownInputs: true,
   }));
@@ -224,6 +221,10 @@ function copyTagsAtSynth(tags: TagManager, stack: Stack): void {
 /** ProtonProvider's id in its stack (src/private/provider.ts). */
 const PROVIDER_ID = 'CdkProtonProvider';
 
+/** A marker, whole. */
+const MARKER = /^CdkProtonRef\d+X$/;
+const markerIndex = (marker: string) => Number(marker.slice('CdkProtonRef'.length, -1));
+
 /** What stands in a rendering for a value only the deployment knows; replaced in the parsed template. */
 interface Reference {
   readonly 'Fn::ImportValue'?: string;
@@ -263,18 +264,21 @@ class References {
       if (dependency) dependencies.add(dependency);
       return value;
     };
-    const pattern = /CdkProtonRef(\d+)X/g;
     const walk = (value: unknown): unknown => {
       if (typeof value === 'string') {
+        if (/cdkprotonref\d+x/i.test(value.replace(/CdkProtonRef\d+X/g, ''))) {
+          // `{{ environment.outputs.X | upper }}` and the like: Jinja changed a value only the deployment knows.
+          throw new Error(`${where.node.path}: the rendered template transforms a deploy-time value (an output or account id) with a Jinja `
+            + `filter or operation, in "${value}"; Proton-free mode can reference such values only as they are`);
+        }
+        if (!/CdkProtonRef\d+X/.test(value)) return value;
         const parts = value.split(/(CdkProtonRef\d+X)/).filter(part => part !== '');
-        if (!pattern.test(value)) return value;
-        pattern.lastIndex = 0;
-        if (parts.length === 1) return reference(Number(parts[0].slice(12, -1)));
+        if (parts.length === 1) return reference(markerIndex(parts[0]));
         // A string holding deploy-time values: Fn::Sub, whose variables are named after the markers.
         const variables: { [name: string]: unknown } = {};
         const text = parts.map(part => {
-          if (!/^CdkProtonRef\d+X$/.test(part)) return part.replace(/\$\{/g, '${!');
-          variables[part] = reference(Number(part.slice(12, -1)));
+          if (!MARKER.test(part)) return part.replace(/\$\{/g, '${!');
+          variables[part] = reference(markerIndex(part));
           return `\${${part}}`;
         }).join('');
         return { 'Fn::Sub': [text, variables] };
