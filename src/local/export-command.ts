@@ -17,13 +17,16 @@
  * Proton's API has no bundle download and its version records do not say where a bundle was registered from: the
  * bundles are looked for in the account's S3 buckets (those given with --bucket, else every bucket listed), as the
  * gzipped tar objects whose `schema/schema.yaml` is the version's schema. A version whose schema matches no object, or
- * several different bundles, is exported without a bundle (the manifest says which).
+ * several different bundles, is exported without a bundle (the manifest lists the candidates). A version this library
+ * registered carries its bundle's content hash (tag `cdk-proton:bundle-sha256`), which picks the bundle among several.
  */
+import { createHash } from 'crypto';
 import { mkdirSync, writeFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { parseArgs } from 'util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { BundleFile, SCHEMA_FILE, unpackBundleSync } from '../private/bundle';
+import { BundleFile, byPath, SCHEMA_FILE, unpackBundleSync } from '../private/bundle';
+import { SystemTags } from '../private/properties';
 import { ProtonApiClient } from './deploy/proton-client';
 
 export const EXPORT_USAGE = '  proton-local export --endpoint URL [--out DIR] [--bucket NAME]...';
@@ -103,7 +106,9 @@ export async function exportAccount(endpoint: string, out: string, buckets?: str
         const { [kind === 'ENVIRONMENT' ? 'environmentTemplateVersion' : 'serviceTemplateVersion']: record } = await client.call(
           `Get${prefix}TemplateVersion`, { templateName: summary.name, majorVersion: v.majorVersion, minorVersion: v.minorVersion });
         const folder = `templates/${summary.name}/${version}`;
-        const found = await s3.find(record.schema);
+        const { tags } = await client.call('ListTagsForResource', { resourceArn: record.arn });
+        const sha256 = (tags as Array<{ key: string; value: string }>).find(t => t.key === SystemTags.BUNDLE_HASH)?.value;
+        const found = await s3.find(record.schema, sha256);
         let bundle: ExportedBundle = { sources: found.map(f => f.source) };
         if (found.length === 1) {
           found[0].files.forEach(f => write(`${folder}/bundle/${f.path}`, f.content));
@@ -194,9 +199,10 @@ class BundleFinder {
 
   constructor(private readonly endpoint: string, private readonly buckets?: string[]) {}
 
-  public async find(schema: string): Promise<Array<{ source: string; files: BundleFile[] }>> {
+  /** The bundles with this schema, and this content hash when known. */
+  public async find(schema: string, sha256: string | undefined): Promise<Array<{ source: string; files: BundleFile[] }>> {
     this.candidates ??= this.load();
-    const matches = (await this.candidates).filter(c => c.schema === schema);
+    const matches = (await this.candidates).filter(c => c.schema === schema && (sha256 === undefined || contentHash(c.files) === sha256));
     // The same bundle uploaded under several keys is one bundle.
     const distinct = new Map<string, { source: string; files: BundleFile[] }>();
     for (const match of matches) {
@@ -208,14 +214,14 @@ class BundleFinder {
 
   private async load(): Promise<Array<{ source: string; schema: string; files: BundleFile[] }>> {
     const base = this.endpoint.replace(/\/+$/, '');
-    const buckets = this.buckets ?? tags(await this.get(`${base}/`), 'Name');
+    const buckets = this.buckets ?? xmlTexts(await this.get(`${base}/`), 'Name');
     const result: Array<{ source: string; schema: string; files: BundleFile[] }> = [];
     for (const bucket of buckets) {
       let token: string | undefined;
       do {
         const page = await this.get(`${base}/${encodeURIComponent(bucket)}?list-type=2${token ? `&continuation-token=${encodeURIComponent(token)}` : ''}`);
         // Any object may be a bundle (CDK's asset keys end in .gz, others in .tar.gz): those that unpack with a schema are.
-        for (const key of tags(page, 'Key')) {
+        for (const key of xmlTexts(page, 'Key')) {
           const response = await fetch(`${base}/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`);
           if (!response.ok) continue;
           let files: BundleFile[];
@@ -227,7 +233,7 @@ class BundleFinder {
           const schemaFile = files.find(f => f.path === SCHEMA_FILE);
           if (schemaFile) result.push({ source: `s3://${bucket}/${key}`, schema: schemaFile.content.toString('utf8'), files });
         }
-        token = tags(page, 'NextContinuationToken')[0];
+        token = xmlTexts(page, 'NextContinuationToken')[0];
       } while (token);
     }
     return result;
@@ -240,8 +246,17 @@ class BundleFinder {
   }
 }
 
+/** TemplateBundle.contentHash: the files in path order, each as its path, its length and its content. */
+function contentHash(files: BundleFile[]): string {
+  const hash = createHash('sha256');
+  for (const file of [...files].sort(byPath)) {
+    hash.update(`${file.path}\0${file.content.length}\0`).update(file.content);
+  }
+  return hash.digest('hex');
+}
+
 /** The texts of an S3 XML response's `<tag>` elements. */
-function tags(xml: string, tag: string): string[] {
+function xmlTexts(xml: string, tag: string): string[] {
   return [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map(m => m[1]
     .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, '\'').replace(/&amp;/g, '&'));
 }

@@ -14,6 +14,7 @@ import { buildPlatformApp, REVISION_CONTEXT } from '../../examples/platform-app'
 import { ProtonRenderer, RenderedTemplate, TemplateBundle } from '../../src';
 import { main } from '../../src/local/cli';
 import { exportAccount, ExportManifest } from '../../src/local/export-command';
+import { packBundleSync } from '../../src/private/bundle';
 
 /** The account proton-local provisions in. */
 const ACCOUNT = '123456789012';
@@ -201,3 +202,27 @@ function resolveImports(value: unknown, exported: Map<string, string>): unknown 
   }
   return resolved;
 }
+
+test('the version\'s bundle hash picks its bundle among the objects with its schema; without it, several are ambiguous', async () => {
+  await h.engine().deploy(synthesize((app) => buildPlatformApp(app), { [REVISION_CONTEXT]: '2' }));
+  // Another bundle with 1.1's schema in the bucket: a changed template.
+  const v11 = TemplateBundle.fromDirectory(path.join(__dirname, '../../examples/templates/fargate-env-v1.1'));
+  const lookalike = v11._files().map((f) => (f.path === 'infrastructure/cloudformation.yaml'
+    ? { path: f.path, content: Buffer.concat([f.content, Buffer.from('\n# changed\n')]) } : f));
+  const [bucket] = Object.keys(h.local.state.s3);
+  const put = await fetch(`${h.local.endpoint}/${bucket}/lookalike.tar.gz`, { method: 'PUT', body: packBundleSync(lookalike) });
+  expect(put.ok).toBe(true);
+
+  const upgraded = await exportAccount(h.local.endpoint, temporaryDirectory('export-upgraded'));
+  const versionOf = (m: ExportManifest) => m.templates.find((t) => t.name === 'fargate-env')!.versions;
+  expect(versionOf(upgraded).map((v) => `${v.version} ${v.bundle.path}`)).toEqual(['1.1 templates/fargate-env/1.1/bundle']);
+  expect(versionOf(upgraded)[0].bundle.sources).toEqual([expect.not.stringContaining('lookalike')]);
+  expect(upgraded.environments.map((e) => `${e.name} ${e.templateVersion}`)).toEqual(['production 1.1', 'staging 1.1']);
+
+  // A version registered by other tools has no hash: two bundles with its schema, none exported.
+  const { environmentTemplateVersion } = await h.client.call('GetEnvironmentTemplateVersion', { templateName: 'fargate-env', majorVersion: '1', minorVersion: '1' });
+  await h.client.call('UntagResource', { resourceArn: environmentTemplateVersion.arn, tagKeys: ['cdk-proton:bundle-sha256'] });
+  const untagged = await exportAccount(h.local.endpoint, temporaryDirectory('export-untagged'));
+  expect(versionOf(untagged)[0].bundle.path).toBeUndefined();
+  expect(versionOf(untagged)[0].bundle.sources).toHaveLength(2);
+});
