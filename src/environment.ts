@@ -280,6 +280,7 @@ export class Environment extends EnvironmentBase implements ITaggable {
     }
 
     checkSpecSize(this, 'spec', () => renderEnvironmentSpec(inputs));
+    if (!Token.isUnresolved(name)) claimName(this, 'environment', name, 'environmentName');
     if (ProtonMode.isProtonFree(this)) {
       // The same definition and validation; the rendered template is deployed as a stack instead (no Proton resource).
       this.protonFree = addEnvironmentStack(this, {
@@ -295,7 +296,6 @@ export class Environment extends EnvironmentBase implements ITaggable {
       this.environmentArn = environmentArn(this, name);
       return;
     }
-    if (!Token.isUnresolved(name)) claimName(this, 'environment', name, 'environmentName');
     const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);
     const provider = ProtonProvider.of(this);

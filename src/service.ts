@@ -284,6 +284,7 @@ export class Service extends ServiceBase implements ITaggable {
       // The same definition and validation; each instance and the pipeline are deployed as stacks (no Proton resource).
       this.protonFree = { props, name, instances: [] };
       props.instances.forEach((instance, i) => this.pushInstance(instance, `instances[${i}]`));
+      if (!Token.isUnresolved(name)) claimName(this, 'service', name, 'serviceName');
       this.protonFree.pipeline = this.pipelineStack();
       this.serviceName = name;
       this.serviceArn = serviceArn(this, name);
