@@ -122,6 +122,14 @@ describe('Proton-free mode', () => {
     expect(names).toEqual(['AWSProton-production', 'AWSProton-web-staging', 'Environment-staging', 'Platform', 'Web-Other']);
   });
 
+  test('names are unique in the app as in Proton mode; a stack-names context that is no mapping is an error', () => {
+    const { stack, envVersion, protonServiceRole } = platform('cloudformation');
+    expect(() => new Environment(stack, 'Again', { environmentName: 'staging', templateVersion: envVersion, spec: ENV_SPEC, protonServiceRole }))
+      .toThrow(/Again: environmentName "staging" is already used by/);
+    expect(() => platform('cloudformation', { 'cdk-proton:stack-names': 42 }))
+      .toThrow(/Platform\/Staging: context cdk-proton:stack-names must map resources to stack names/);
+  });
+
   test('getOutput is a cross-stack reference to the environment stack', () => {
     const { app, staging } = platform('cloudformation');
     const consumer = new Stack(app, 'Consumer');
