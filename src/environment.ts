@@ -7,6 +7,7 @@ import { Provisioning } from './environment-template';
 import { IEnvironmentTemplateVersion } from './environment-template-version';
 import { checkOutputKey } from './private/output-check';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from './private/properties';
+import { addEnvironmentStack, ProtonFreeStack } from './private/proton-free';
 import { ProtonProvider } from './private/provider';
 import { renderEnvironmentSpec } from './private/spec';
 import { SupersededVersions } from './private/superseded-versions';
@@ -14,6 +15,7 @@ import { dependOnTemplateVersion, TEMPLATE_VERSION_READ_AND_COLLECT, templateVer
 import {
   checkDescription, checkResourceName, checkSpecSize, claimName, generateResourceName, definedProperties, OutputKeys, renderTags, validateSpecInputs,
 } from './private/workload';
+import { ProtonMode } from './proton-mode';
 
 /**
  * A Proton environment.
@@ -183,6 +185,15 @@ export interface EnvironmentProps {
    * @default - RemovalPolicy.RETAIN for an adopted environment (`adoptExisting`), RemovalPolicy.DESTROY otherwise
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Proton-free mode (`cdk-proton:mode` = `cloudformation`): the name of the CloudFormation stack the environment is
+   * deployed as. Give the name of the stack Proton provisioned for the environment (the `name` that
+   * `aws proton list-environment-provisioned-resources` lists) to take that stack over in place. Ignored in Proton mode.
+   *
+   * @default - `Environment-<environmentName>`
+   */
+  readonly cloudFormationStackName?: string;
 }
 
 abstract class EnvironmentBase extends Resource implements IEnvironment {
@@ -241,8 +252,16 @@ export class Environment extends EnvironmentBase implements ITaggable {
   /** Tags applied to the Proton environment. */
   public readonly tags: TagManager;
 
-  private readonly resource: CustomResource;
+  /**
+   * Proton-free mode: the CloudFormation stack holding the environment's rendered template.
+   *
+   * @default - none in Proton mode
+   */
+  public readonly cloudFormationStack?: Stack;
+
+  private readonly resource?: CustomResource;
   private readonly outputKeys = new OutputKeys();
+  private readonly protonFree?: ProtonFreeStack;
 
   constructor(scope: Construct, id: string, props: EnvironmentProps) {
     super(scope, id);
@@ -265,6 +284,21 @@ export class Environment extends EnvironmentBase implements ITaggable {
 
     checkSpecSize(this, 'spec', () => renderEnvironmentSpec(inputs));
     if (!Token.isUnresolved(name)) claimName(this, 'environment', name, 'environmentName');
+    if (ProtonMode.isProtonFree(this)) {
+      // The same definition and validation; the rendered template is deployed as a stack instead (no Proton resource).
+      this.protonFree = addEnvironmentStack(this, {
+        bundle: props.templateVersion.bundle,
+        environmentName: name,
+        inputs,
+        stackName: props.cloudFormationStackName,
+        connected: props.environmentAccountConnection !== undefined || props.environmentAccountConnectionId !== undefined,
+        tags: this.tags,
+      });
+      this.cloudFormationStack = this.protonFree.stack;
+      this.environmentName = name;
+      this.environmentArn = environmentArn(this, name);
+      return;
+    }
     const selector = templateVersionSelector(props.templateVersion);
     const stack = Stack.of(this);
     const provider = ProtonProvider.of(this);
@@ -320,9 +354,13 @@ export class Environment extends EnvironmentBase implements ITaggable {
    * @throws when the template version's bundle is known and its infrastructure declares no such output
    */
   public getOutput(key: string): string {
+    if (this.protonFree) {
+      // The output's value: a reference from another stack becomes a CDK cross-stack reference.
+      return Token.asString(this.protonFree.output(key, this, 'getOutput').value);
+    }
     const attribute = this.outputKeys.add(this, key, OutputAttributes.ENVIRONMENT);
     checkOutputKey(this, this.templateVersion?.bundle, 'ENVIRONMENT', key, 'getOutput');
-    return this.resource.getAttString(attribute);
+    return this.resource!.getAttString(attribute);
   }
 }
 

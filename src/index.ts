@@ -14,3 +14,4 @@ export * from './component';
 export * from './repository';
 export * from './template-sync-config';
 export * from './service-sync-config';
+export * from './proton-mode';

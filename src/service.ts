@@ -4,6 +4,7 @@ import { IEnvironment } from './environment';
 import { Provisioning } from './environment-template';
 import { checkOutputKey } from './private/output-check';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from './private/properties';
+import { addInstanceStack, addPipelineStack, ProtonFreeStack } from './private/proton-free';
 import { ProtonProvider } from './private/provider';
 import { TemplateSchema } from './private/schema';
 import { renderServiceSpec, SpecInputs } from './private/spec';
@@ -13,6 +14,7 @@ import {
   checkDescription, checkResourceName, checkSpecSize, claimName, definedProperties, generateResourceName, OutputKeys, renderTags, validateSpecInputs,
   orderPipelinesAfterAccountSettings,
 } from './private/workload';
+import { ProtonMode } from './proton-mode';
 import { IServiceTemplateVersion } from './service-template-version';
 import { TemplateBundle } from './template-bundle';
 
@@ -86,6 +88,15 @@ export interface ServiceInstanceOptions {
    * @default - no inputs: the schema's defaults
    */
   readonly spec?: { [key: string]: any };
+
+  /**
+   * Proton-free mode (`cdk-proton:mode` = `cloudformation`): the name of the CloudFormation stack the instance is
+   * deployed as. Give the name of the stack Proton provisioned for the instance (the `name` that
+   * `aws proton list-service-instance-provisioned-resources` lists) to take it over in place. Ignored in Proton mode.
+   *
+   * @default - `ServiceInstance-<serviceName>-<instanceName>`
+   */
+  readonly cloudFormationStackName?: string;
 }
 
 /**
@@ -158,6 +169,15 @@ export interface ServiceProps {
    * @default - RemovalPolicy.RETAIN for an adopted service (`adoptExisting`), RemovalPolicy.DESTROY otherwise
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Proton-free mode (`cdk-proton:mode` = `cloudformation`): the name of the CloudFormation stack the pipeline is
+   * deployed as (the `name` that `aws proton list-service-pipeline-provisioned-resources` lists, to take it over in
+   * place). Ignored in Proton mode and without a pipeline.
+   *
+   * @default - `ServicePipeline-<serviceName>`
+   */
+  readonly pipelineCloudFormationStackName?: string;
 }
 
 abstract class ServiceBase extends Resource implements IService {
@@ -216,8 +236,15 @@ export class Service extends ServiceBase implements ITaggable {
   /** Tags applied to the Proton service. */
   public readonly tags: TagManager;
 
-  private readonly resource: CustomResource;
+  private readonly resource?: CustomResource;
   private readonly outputKeys = new OutputKeys();
+  /** Proton-free mode: what the instance and pipeline stacks are built from, and the stacks. */
+  private readonly protonFree?: {
+    readonly props: ServiceProps;
+    readonly name: string;
+    readonly instances: Array<{ name: string; environment: IEnvironment; inputs: SpecInputs; stack: ProtonFreeStack }>;
+    pipeline?: ProtonFreeStack;
+  };
   private readonly instanceNames: string[];
   private readonly instances: Array<{ name: string; environment: string; spec: SpecInputs }>;
   private readonly version: IServiceTemplateVersion;
@@ -255,6 +282,16 @@ export class Service extends ServiceBase implements ITaggable {
     this.pipelineSpec = pipelineSpec;
     this.instanceNames = [];
     this.instances = [];
+    if (ProtonMode.isProtonFree(this)) {
+      // The same definition and validation; each instance and the pipeline are deployed as stacks (no Proton resource).
+      this.protonFree = { props, name, instances: [] };
+      props.instances.forEach((instance, i) => this.pushInstance(instance, `instances[${i}]`));
+      if (!Token.isUnresolved(name)) claimName(this, 'service', name, 'serviceName');
+      this.protonFree.pipeline = this.pipelineStack();
+      this.serviceName = name;
+      this.serviceArn = serviceArn(this, name);
+      return;
+    }
     props.instances.forEach((instance, i) => this.pushInstance(instance, `instances[${i}]`));
     if (!Token.isUnresolved(name)) claimName(this, 'service', name, 'serviceName');
     const selector = templateVersionSelector(props.templateVersion);
@@ -325,6 +362,63 @@ export class Service extends ServiceBase implements ITaggable {
     checkSpecSize(this, 'instances and pipelineSpec', () => renderServiceSpec({ pipeline: this.pipelineSpec, instances }));
     this.instanceNames.push(name);
     this.instances.push(instances[instances.length - 1]);
+    const free = this.protonFree;
+    if (free) {
+      const stack = addInstanceStack(this, where, {
+        bundle: this.bundle,
+        serviceName: free.name,
+        instanceName: name,
+        environment: instance.environment,
+        inputs: spec,
+        repository: repositoryParameters(free.props.repository),
+        stackName: instance.cloudFormationStackName,
+        tags: this.tags,
+      });
+      free.instances.push({ name, environment: instance.environment, inputs: spec, stack });
+      // The pipeline renders every instance: rebuilt when one is added after the constructor.
+      if (free.pipeline) free.pipeline = this.pipelineStack();
+    }
+  }
+
+  /** Proton-free mode: the pipeline's stack, when the service has a pipeline. */
+  private pipelineStack(): ProtonFreeStack | undefined {
+    const free = this.protonFree!;
+    if (!this.hasPipeline) return undefined;
+    return addPipelineStack(this, {
+      bundle: this.bundle,
+      serviceName: free.name,
+      inputs: this.pipelineSpec ?? {},
+      repository: repositoryParameters(free.props.repository),
+      instances: free.instances,
+      stackName: free.props.pipelineCloudFormationStackName,
+      tags: this.tags,
+    });
+  }
+
+  /**
+   * Proton-free mode: the CloudFormation stack of one instance.
+   *
+   * @throws in Proton mode, or when the service has no such instance
+   */
+  public instanceCloudFormationStack(instanceName: string): Stack {
+    const instance = this.protonFree?.instances.find(i => i.name === instanceName);
+    if (!instance) {
+      throw new Error(`${this.node.path}: instanceCloudFormationStack("${instanceName}"): `
+        + (this.protonFree ? `no such instance (instances: ${this.instanceNames.join(', ')})` : 'the app is in Proton mode: instances have no stack of their own'));
+    }
+    return instance.stack.stack;
+  }
+
+  /**
+   * Proton-free mode: the CloudFormation stack of the pipeline.
+   *
+   * @throws in Proton mode, or when the service has no pipeline
+   */
+  public pipelineCloudFormationStack(): Stack {
+    if (!this.protonFree?.pipeline) {
+      throw new Error(`${this.node.path}: pipelineCloudFormationStack: ${this.protonFree ? 'the service has no pipeline' : 'the app is in Proton mode'}`);
+    }
+    return this.protonFree.pipeline.stack;
   }
 
   /**
@@ -341,9 +435,13 @@ export class Service extends ServiceBase implements ITaggable {
     if (!this.instanceNames.includes(instanceName)) {
       throw new Error(`${this.node.path}: getInstanceOutput: "${instanceName}" is not an instance of this service (instances: ${this.instanceNames.join(', ')})`);
     }
+    if (this.protonFree) {
+      const stack = this.instanceCloudFormationStack(instanceName);
+      return Token.asString(this.protonFree.instances.find(i => i.stack.stack === stack)!.stack.output(key, this, 'getInstanceOutput').value);
+    }
     const attribute = this.outputKeys.add(this, key, OutputAttributes.instance(instanceName));
     checkOutputKey(this, this.bundle, 'SERVICE_INSTANCE', key, 'getInstanceOutput');
-    return this.resource.getAttString(attribute);
+    return this.resource!.getAttString(attribute);
   }
 
   /**
@@ -365,10 +463,19 @@ export class Service extends ServiceBase implements ITaggable {
     if (!this.hasPipeline) {
       throw new Error(`${this.node.path}: getPipelineOutput: the service has no pipeline`);
     }
+    if (this.protonFree) {
+      return Token.asString(this.protonFree.pipeline!.output(key, this, 'getPipelineOutput').value);
+    }
     const attribute = this.outputKeys.add(this, key, OutputAttributes.PIPELINE);
     checkOutputKey(this, this.bundle, 'SERVICE_PIPELINE', key, 'getPipelineOutput');
-    return this.resource.getAttString(attribute);
+    return this.resource!.getAttString(attribute);
   }
+}
+
+function repositoryParameters(repository: ServiceRepository | undefined) {
+  return repository
+    ? { repositoryId: repository.repositoryId, branchName: repository.branchName, repositoryConnectionArn: repository.connectionArn }
+    : undefined;
 }
 
 function serviceArn(scope: Construct, name: string): string {

@@ -6,11 +6,13 @@
  *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N] [--max-object-bytes N]
  *   proton-local deploy|destroy|status|demo ...   (local deployment, see src/local/deploy/)
  *   proton-local render ...                       (a bundle's rendered IaC, see src/local/render-command.ts)
+ *   proton-local export ...                       (an account's templates, specs and stacks, see src/local/export-command.ts)
  *   proton-local --version | --help, and --help after any command
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { parseArgs } from 'util';
+import { EXPORT_USAGE, ExportUsageError, runExportCommand } from './export-command';
 import { ProtonLocal, ProtonLocalOptions } from './index';
 import { RENDER_USAGE, RenderUsageError, runRenderCommand } from './render-command';
 
@@ -19,6 +21,7 @@ const USAGE = `Usage:
   proton-local deploy|destroy|status [options]    deploy a CDK app's Proton resources to proton-local
   proton-local demo [options]                     deploy, upgrade and destroy the example platform app
   proton-local render [options]                   print a bundle's rendered IaC for a Proton spec file
+  proton-local export [options]                   write an account's templates, bundles and specs to a folder (leaving Proton)
   proton-local --version
 Run 'proton-local COMMAND --help' for a command's options.`;
 
@@ -135,6 +138,19 @@ function render(argv: string[]): number {
   }
 }
 
+/** proton-local export: an account's templates, bundles, specs and stack names, written to a folder. */
+async function exportAccount(argv: string[]): Promise<number> {
+  if (argv.some(isHelp)) {
+    process.stdout.write(`Usage:\n${EXPORT_USAGE}\n`);
+    return 0;
+  }
+  try {
+    return await runExportCommand(argv, line => process.stdout.write(`${line}\n`));
+  } catch (error) {
+    throw error instanceof ExportUsageError ? new UsageError(error.message) : error;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -143,6 +159,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'render') {
       return render(rest);
+    }
+    if (command === 'export') {
+      return await exportAccount(rest);
     }
     if (DEPLOY_COMMANDS.includes(command)) {
       // Loaded on demand: serving needs none of the deployment code.
@@ -158,10 +177,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 1 : 0;
     }
-    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}, render, or --version, --help`);
+    throw new UsageError(`Unknown command '${command}': expected one of serve, ${DEPLOY_COMMANDS.join(', ')}, render, export, or --version, --help`);
   } catch (error) {
     const isUsage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const usage = command === 'serve' ? SERVE_USAGE : command === 'render' ? `Usage:\n${RENDER_USAGE}` : USAGE;
+    const usage = command === 'serve' ? SERVE_USAGE : command === 'render' ? `Usage:\n${RENDER_USAGE}`
+      : command === 'export' ? `Usage:\n${EXPORT_USAGE}` : USAGE;
     process.stderr.write(`proton-local: ${(error as Error).message}\n${isUsage ? `${usage}\n` : ''}`);
     return isUsage ? 2 : 1;
   }

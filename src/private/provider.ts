@@ -6,6 +6,7 @@ import { Construct, IConstruct } from 'constructs';
 import { HANDLER_PHASE_VARIABLE, HandlerPhase } from './properties';
 import { ProtonFunction } from '../handlers/proton-function';
 import { ProtonHandler } from '../proton-handler';
+import { removeProtonResourcesAtSynth } from './proton-free';
 
 /** Options of a custom resource served by the stack's Proton provider. */
 export interface ProtonCustomResourceOptions {
@@ -66,7 +67,10 @@ export class ProtonProvider extends Construct {
   public static of(scope: IConstruct): ProtonProvider {
     const stack = Stack.of(scope);
     const existing = stack.node.tryFindChild(PROVIDER_ID);
-    return existing instanceof ProtonProvider ? existing : new ProtonProvider(stack, PROVIDER_ID);
+    if (existing instanceof ProtonProvider) return existing;
+    // Proton-free mode: the constructs that still use the provider (templates, versions, settings) are removed at synth.
+    removeProtonResourcesAtSynth(stack);
+    return new ProtonProvider(stack, PROVIDER_ID);
   }
 
   /** The role both handler functions run with. */
