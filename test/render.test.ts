@@ -109,7 +109,8 @@ describe('rendered values', () => {
   test('output values: pseudo parameters and literals as they are, stable placeholder ids and ARNs for resources', () => {
     const first = renderEnvironment('vpc-env').outputValues;
     expect(first.SNSRegion).toBe('us-east-1');
-    expect(first.VPC).toMatch(/^AWSProton-vpc-env-prod-VPC-[0-9a-f]{12}$/);
+    // Ref of a VPC is its id, in AWS's shape (vpc- and 17 hex digits).
+    expect(first.VPC).toMatch(/^vpc-[0-9a-f]{17}$/);
     // Ref of an SNS topic is its ARN.
     expect(first.SNSTopicArn).toMatch(/^arn:aws:sns:us-east-1:123456789012:AWSProton-vpc-env-prod-pingSNSTopic-[0-9a-f]{12}$/);
     const again = ProtonRenderer.renderEnvironment({

@@ -80,6 +80,29 @@ export function declaredOutputs(template: CloudFormationTemplate): string[] {
   return outputs && typeof outputs === 'object' && !Array.isArray(outputs) ? Object.keys(outputs) : [];
 }
 
+/** The id prefix of EC2 resource types whose Ref is an id (CloudFormation's "Return values"). */
+const EC2_ID_PREFIX: { [type: string]: string } = {
+  'AWS::EC2::VPC': 'vpc',
+  'AWS::EC2::Subnet': 'subnet',
+  'AWS::EC2::SecurityGroup': 'sg',
+  'AWS::EC2::InternetGateway': 'igw',
+  'AWS::EC2::NatGateway': 'nat',
+  'AWS::EC2::RouteTable': 'rtb',
+  'AWS::EC2::NetworkAcl': 'acl',
+  'AWS::EC2::VPCEndpoint': 'vpce',
+  'AWS::EC2::Instance': 'i',
+  'AWS::EC2::LaunchTemplate': 'lt',
+};
+
+/** Attributes that are EC2 ids, whatever the resource type (`!GetAtt VPC.DefaultSecurityGroup`, `SG.GroupId`). */
+const EC2_ATTRIBUTE_ID_PREFIX: { [attribute: string]: string } = {
+  GroupId: 'sg',
+  DefaultSecurityGroup: 'sg',
+  DefaultNetworkAcl: 'acl',
+  VpcId: 'vpc',
+  SubnetId: 'subnet',
+};
+
 /** What output values may depend on: the stack's name, account and region. */
 export interface OutputValueContext {
   /** The stack Proton would create: `AWSProton-<name>-<suffix>`; placeholder ids are derived from it. */
@@ -100,6 +123,7 @@ export function outputValues(template: CloudFormationTemplate, context: OutputVa
   const parameters = template.Parameters ?? {};
   const conditions = template.Conditions ?? {};
   const fake = (what: string) => createHash('sha256').update(`${context.stackName}\0${what}`).digest('hex').slice(0, 12);
+  const fakeHex = (what: string, length: number) => createHash('sha256').update(`${context.stackName}\0${what}`).digest('hex').slice(0, length);
   const stackId = `arn:aws:cloudformation:${context.region}:${context.account}:stack/${context.stackName}/${fake('stack')}`;
   const resolveContext: ResolveContext = {
     stackName: context.stackName,
@@ -118,6 +142,9 @@ export function outputValues(template: CloudFormationTemplate, context: OutputVa
         // Resource types whose Ref is an ARN or a URL, not a name or id (CloudFormation's "Return values" per type).
         if (REF_IS_ARN.has(type)) return fakeArn(type, name, context);
         if (type === 'AWS::SQS::Queue') return `https://sqs.${context.region}.amazonaws.com/${context.account}/${name}`;
+        // EC2 resources' Ref is an id of a fixed shape (vpc-0123456789abcdef0): downstream templates check it.
+        const prefix = EC2_ID_PREFIX[type];
+        if (prefix) return `${prefix}-${fakeHex(logicalId, 17)}`;
         return name;
       }
       throw new TemplateError(`${where}: Ref to ${logicalId}, which is neither a parameter nor a resource of the template`);
@@ -126,6 +153,8 @@ export function outputValues(template: CloudFormationTemplate, context: OutputVa
       if (!Object.hasOwn(resources, logicalId)) {
         throw new TemplateError(`${where}: Fn::GetAtt on ${logicalId}, which is not a resource of the template`);
       }
+      const attributePrefix = EC2_ATTRIBUTE_ID_PREFIX[attribute];
+      if (attributePrefix) return `${attributePrefix}-${fakeHex(`${logicalId}.${attribute}`, 17)}`;
       if (/arn$/i.test(attribute)) {
         return fakeArn(resources[logicalId]?.Type ?? '', `${context.stackName}-${logicalId}-${fake(logicalId)}`, context);
       }

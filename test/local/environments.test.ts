@@ -54,7 +54,7 @@ describe('proton-local environments', () => {
         'SNSRegion', 'VPC', 'PublicSubnet1', 'PublicSubnet2', 'PrivateSubnet1', 'PrivateSubnet2', 'CloudMapNamespaceId']);
       expect(outputs).toEqual(expect.arrayContaining([
         { key: 'SNSRegion', valueString: 'us-east-1' },
-        { key: 'VPC', valueString: expect.stringMatching(/^AWSProton-prod-VPC-[0-9a-f]{12}$/) },
+        { key: 'VPC', valueString: expect.stringMatching(/^vpc-[0-9a-f]{17}$/) },
         { key: 'ClusterArn', valueString: expect.stringMatching(/^arn:aws:ecs:us-east-1:123456789012:cluster\/AWSProton-prod-Cluster-[0-9a-f]{12}$/) },
       ]));
       const { provisionedResources } = await proton().send(new ListEnvironmentProvisionedResourcesCommand({ environmentName: 'prod' }));

@@ -106,7 +106,7 @@ describe('proton-local outputs come from the rendered bundle', () => {
     await w.service('svc', 'svc-tpl', serviceSpec([{ name: 'one', environment: 'prod', spec: { port: 8080 } }, { name: 'two', environment: 'prod' }]));
 
     const env = await environmentOutputs('prod');
-    expect(env.VPC).toMatch(/^AWSProton-prod-VPC-[0-9a-f]{12}$/);
+    expect(env.VPC).toMatch(/^vpc-[0-9a-f]{17}$/);
     const one = await instanceOutputs('svc', 'one');
     expect(one).toEqual({
       Literal: 'hello',
