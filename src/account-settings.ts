@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ProvisioningRepository } from './environment';
 import { ACCOUNT_SETTINGS_RESOURCE_TYPE, AccountSettingsProperties } from './private/properties';
 import { ProtonProvider } from './private/provider';
-import { definedProperties, orderPipelinesAfterAccountSettings } from './private/workload';
+import { claimSingleton, definedProperties, orderPipelinesAfterAccountSettings } from './private/workload';
 
 /**
  * Properties of the account's Proton settings.
@@ -29,6 +29,17 @@ export interface AccountSettingsProps {
    * @default - unchanged
    */
   readonly pipelineProvisioningRepository?: ProvisioningRepository;
+
+  /**
+   * Take over settings that are already set to other values (by hand, or by a stack being replaced).
+   *
+   * Without it, deploying fails when a setting this construct manages already has another value: the settings are
+   * one per account and region, and two stacks managing them would restore each other's values on delete. Either
+   * way, the values replaced are restored when this construct is removed.
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
 }
 
 /**
@@ -36,7 +47,8 @@ export interface AccountSettingsProps {
  *
  * A service whose template has a pipeline needs them: every such Service of the same account and region in the app
  * deploys after this construct, whichever of the two is declared first. The settings are account-wide: define them
- * once per account and region.
+ * once per account and region (a second one in the app is a synth error; settings already set to other values fail
+ * the deployment unless `adoptExisting` is set).
  * Deleting this construct restores the values that were in place before it was created.
  *
  * @resource Custom::ProtonAccountSettings
@@ -47,6 +59,7 @@ export class AccountSettings extends Resource {
     if (!props.pipelineServiceRole && !props.pipelineCodebuildRole && !props.pipelineProvisioningRepository) {
       throw new Error(`${this.node.path}: give at least one of pipelineServiceRole, pipelineCodebuildRole, pipelineProvisioningRepository`);
     }
+    claimSingleton(this, 'Proton account settings');
     const provider = ProtonProvider.of(this);
     provider.customResource(this, 'Resource', {
       resourceType: ACCOUNT_SETTINGS_RESOURCE_TYPE,
@@ -55,6 +68,7 @@ export class AccountSettings extends Resource {
         [AccountSettingsProperties.PIPELINE_CODEBUILD_ROLE_ARN]: props.pipelineCodebuildRole?.roleArn,
         [AccountSettingsProperties.PIPELINE_PROVISIONING_REPOSITORY]: props.pipelineProvisioningRepository
           ? Stack.of(this).toJsonString(props.pipelineProvisioningRepository) : undefined,
+        [AccountSettingsProperties.ADOPT_EXISTING]: props.adoptExisting ? 'true' : undefined,
       }),
     });
     provider.addToRolePolicy(new iam.PolicyStatement({

@@ -3,6 +3,9 @@
  * changes them, in the physical id (Delete events carry no Data), and Delete restores the settings the resource set.
  * Every step compares the settings Proton reports with the ones wanted, so repeating one is harmless
  * (UpdateAccountSettings is synchronous: nothing else to wait for).
+ * The settings are an account-wide singleton with nowhere to record an owner, so Create refuses a setting that is
+ * already set to another value (another stack's, or set by hand) unless the user opted in to taking it over
+ * (AdoptExisting): two resources restoring each other's values on delete would silently lose one's settings.
  */
 import { AccountSettings, GetAccountSettingsCommand, ProtonClient, UpdateAccountSettingsCommand, UpdateAccountSettingsInput } from '@aws-sdk/client-proton';
 import { readRepository, RepositoryBranch } from './environment';
@@ -12,6 +15,7 @@ import { PropertyReader } from '../shared/properties';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
 
 interface Settings {
+  readonly adoptExisting?: boolean;
   readonly pipelineServiceRoleArn?: string;
   readonly pipelineCodebuildRoleArn?: string;
   readonly pipelineProvisioningRepository?: RepositoryBranch;
@@ -27,6 +31,7 @@ function readSettings(properties: ResourceProperties | undefined): Settings {
     pipelineServiceRoleArn: p.optionalString(AccountSettingsProperties.PIPELINE_SERVICE_ROLE_ARN),
     pipelineCodebuildRoleArn: p.optionalString(AccountSettingsProperties.PIPELINE_CODEBUILD_ROLE_ARN),
     pipelineProvisioningRepository: readRepository(p, AccountSettingsProperties.PIPELINE_PROVISIONING_REPOSITORY),
+    adoptExisting: p.boolean(AccountSettingsProperties.ADOPT_EXISTING, false),
   };
 }
 
@@ -81,6 +86,26 @@ function normalized(settings: AccountSettings | undefined): Settings {
   };
 }
 
+const SETTING_PROPS: Record<Setting, string> = {
+  pipelineServiceRoleArn: 'pipelineServiceRole',
+  pipelineCodebuildRoleArn: 'pipelineCodebuildRole',
+  pipelineProvisioningRepository: 'pipelineProvisioningRepository',
+};
+
+/** Fails when a setting this resource is to manage is already set to another value and the user did not opt in. */
+function refuseTakeOver(current: Settings, desired: Settings): void {
+  if (desired.adoptExisting) return;
+  // Equal values are not refused: a re-delivered Create finds the values its first delivery set.
+  const taken = SETTINGS.filter(s => desired[s] !== undefined && current[s] !== undefined
+    && JSON.stringify(current[s]) !== JSON.stringify(desired[s]));
+  if (taken.length === 0) return;
+  const described = taken.map(s => `${s} is ${JSON.stringify(current[s])}`).join(', ');
+  throw new Error(`Proton's account settings are already set (${described}), by another stack or outside CloudFormation: `
+    + 'the settings are one per account and region, so define AccountSettings in one stack only (remove it from the other '
+    + `first), or set adoptExisting: true to take over ${taken.map(s => SETTING_PROPS[s]).join(', ')} (the values replaced are `
+    + 'restored when the construct is removed)');
+}
+
 /** The update that makes Proton's settings `wanted` for the given settings; undefined when they already are. */
 async function converge(client: ProtonClient, wanted: Settings, managed: Setting[], reason: string): Promise<Progress> {
   const current = normalized(await currentSettings(client));
@@ -95,9 +120,11 @@ export const accountSettingsHandler: ResourceHandler = lifecycle<Settings>({
   resourceType: ACCOUNT_SETTINGS_RESOURCE_TYPE,
   decode: readSettings,
   needsNewResource: () => false,
-  async create(ctx) {
+  async create(ctx, desired) {
     // The physical id records the settings in place before this resource changes them; isComplete then sets them.
-    return encodePrevious(await currentSettings(ctx.client));
+    const current = await currentSettings(ctx.client);
+    refuseTakeOver(normalized(current), desired);
+    return encodePrevious(current);
   },
   async advance(ctx, physicalId, desired, previous) {
     const recorded = decodePrevious(physicalId) ?? {};

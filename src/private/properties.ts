@@ -186,6 +186,8 @@ export const AccountSettingsProperties = {
   PIPELINE_CODEBUILD_ROLE_ARN: 'PipelineCodebuildRoleArn',
   /** JSON object `{ "provider", "name", "branch" }`. */
   PIPELINE_PROVISIONING_REPOSITORY: 'PipelineProvisioningRepository',
+  /** 'true' to take over settings already set to other values (refused otherwise). */
+  ADOPT_EXISTING: 'AdoptExisting',
 } as const;
 
 /** Prefixes of the workload attributes (`Fn::GetAtt`) that carry Proton outputs. */

@@ -165,19 +165,38 @@ const claimedNames = new WeakMap<IConstruct, Map<string, string>>();
  * other. Names in stacks whose account or region is unknown at synth are scoped to their stage.
  */
 export function claimName(scope: IConstruct, kind: string, name: string, property: string, why?: string): void {
+  const owner = claim(scope, `${kind}/${name}`);
+  if (owner !== undefined) {
+    throw new Error(`${scope.node.path}: ${property} ${JSON.stringify(name)} is already used by ${owner} (${kind}s are named per account and `
+      + `region): two constructs would own one Proton resource${why ? ` (${why})` : ''}. Give one of them another name`);
+  }
+}
+
+/**
+ * Claims an account-wide singleton (such as the account settings) for `scope`: a second construct of the same kind
+ * for the same account and region in the app is a synth error naming the first.
+ */
+export function claimSingleton(scope: IConstruct, kind: string): void {
+  const owner = claim(scope, kind);
+  if (owner !== undefined) {
+    throw new Error(`${scope.node.path}: ${kind} are already defined by ${owner}, for the same account and region: they are one per `
+      + 'account and region, and two constructs would restore each other\'s values. Define them in one stack only');
+  }
+}
+
+/** Records `scope` as the owner of `what` in its account and region; returns the other owner if there is one. */
+function claim(scope: IConstruct, what: string): string | undefined {
   const stack = Stack.of(scope);
   const located = !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
   const where = located ? `${stack.account}/${stack.region}` : `stage ${Stage.of(stack)?.node.path ?? ''}`;
-  const key = `${where}/${kind}/${name}`;
+  const key = `${where}/${what}`;
   let names = claimedNames.get(scope.node.root);
   if (!names) {
     names = new Map();
     claimedNames.set(scope.node.root, names);
   }
   const owner = names.get(key);
-  if (owner !== undefined && owner !== scope.node.path) {
-    throw new Error(`${scope.node.path}: ${property} ${JSON.stringify(name)} is already used by ${owner} (${kind}s are named per account and `
-      + `region): two constructs would own one Proton resource${why ? ` (${why})` : ''}. Give one of them another name`);
-  }
+  if (owner !== undefined && owner !== scope.node.path) return owner;
   names.set(key, scope.node.path);
+  return undefined;
 }

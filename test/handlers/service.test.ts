@@ -329,9 +329,12 @@ describe('account settings', () => {
   const settings = async () => (await w.env.proton.send(new GetAccountSettingsCommand({}))).accountSettings!;
   const OTHER_ROLE = 'arn:aws:iam::123456789012:role/pipelines';
 
-  test('sets the pipeline role, and restores the previous one on delete', async () => {
+  test('takes over a pipeline role set to another value only with AdoptExisting, and restores it on delete', async () => {
     await w.env.proton.send(new UpdateAccountSettingsCommand({ pipelineServiceRoleArn: SERVICE_ROLE }));
-    const props = { [AccountSettingsProperties.PIPELINE_SERVICE_ROLE_ARN]: OTHER_ROLE };
+    const refused = { [AccountSettingsProperties.PIPELINE_SERVICE_ROLE_ARN]: OTHER_ROLE };
+    expect((await failure(w.deploy(settingsEvent('Create', refused)))).message).toMatch(/already set .*adoptExisting: true/);
+    expect((await settings()).pipelineServiceRoleArn).toBe(SERVICE_ROLE);
+    const props = { ...refused, [AccountSettingsProperties.ADOPT_EXISTING]: 'true' };
     const { PhysicalResourceId } = await w.deploy(settingsEvent('Create', props));
     expect((await settings()).pipelineServiceRoleArn).toBe(OTHER_ROLE);
     await w.deploy(settingsEvent('Delete', props, { PhysicalResourceId }));
