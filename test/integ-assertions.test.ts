@@ -3,6 +3,8 @@
  * PASSED or FAILED by their expectation; what proton-local cannot run is NOT_RUN, and `proton-local deploy` then exits 1
  * unless --allow-skipped.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -150,6 +152,12 @@ describe('proton-local deploy exit status', () => {
     expect(text).toMatch(/IntegDefaultTestDeployAssert\w+: CREATE_COMPLETE, assertions: 1 passed, 0 failed, 1 not run/);
     expect(text).toMatch(/NOT RUN HttpApiCall\w+: an HTTP call is not run by proton-local deploy/);
     expect(text).toMatch(/proton-local: assertions: 1 passed, 0 failed, 1 not run\. Not run by proton-local \(pass --allow-skipped to accept that\): HttpApiCall\w+\./);
+
+    // The README shows this very output.
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const shown = /\*\*integ-tests-alpha assertions\.\*\*[^]*?```text\n([^]*?)```/.exec(readme)![1].trim().split('\n');
+    const printed = text.split('\n');
+    expect(shown.filter((line) => !printed.includes(line))).toEqual([]);
 
     output.length = 0;
     expect(await deploy(assembly, '--allow-skipped')).toBe(0);
