@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { ActualResult, ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Environment, EnvironmentTemplate, EnvironmentTemplateVersion, TemplateBundle } from '../src';
@@ -67,6 +67,23 @@ test('Proton API calls run against proton-local: matching expectations PASSED, a
   expect(Object.values(outputs).map((v) => JSON.parse(String(v)).status).sort()).toEqual(['fail', 'success', 'success', 'success', 'success']);
   expect(h.events.filter((e) => e.action === 'ASSERT').map((e) => e.status).sort()).toEqual(['FAILED', 'PASSED', 'PASSED', 'PASSED', 'PASSED']);
   expect(h.local.requestLog.count('GetEnvironment')).toBeGreaterThanOrEqual(4);
+});
+
+test('integ.assertions.expect compares a flattened response attribute (AssertEquals): PASSED, or FAILED with the mismatch', async () => {
+  const assembly = synthesize((app) => integApp(app, (integ, environment) => {
+    const call = integ.assertions.awsApiCall('Proton', 'getEnvironment', { name: environment.environmentName });
+    integ.assertions.expect('NameIsProd', ExpectedResult.exact('prod'), ActualResult.fromAwsApiCall(call, 'environment.name'));
+    integ.assertions.expect('NameIsStaging', ExpectedResult.exact('staging'), ActualResult.fromAwsApiCall(call, 'environment.name'));
+  }));
+
+  const outcome = assertionStackOutcome(await h.engine().deploy(assembly));
+
+  const verdicts = (outcome.assertions ?? []).map((a) => [a.resourceType, a.status, a.message]);
+  expect(verdicts).toEqual(expect.arrayContaining([
+    ['Custom::DeployAssert@AssertEquals', 'PASSED', undefined],
+    ['Custom::DeployAssert@AssertEquals', 'FAILED', expect.stringMatching(/Expected staging but received prod/)],
+  ]));
+  expect(verdicts).toHaveLength(2);
 });
 
 test('a Proton call that fails fails its resource, and the stack rolls back', async () => {
