@@ -12,7 +12,7 @@
  * the engine does not create) is NOT_RUN, never passed: its `assertion` attribute says `{"status":"not run",...}` and
  * the deploy command fails unless told `--allow-skipped`.
  */
-import { Match, Matcher } from 'aws-cdk-lib/assertions/lib/helpers-internal';
+import type { Matcher } from 'aws-cdk-lib/assertions/lib/helpers-internal';
 import type { ProtonApiClient } from './proton-client';
 import type { DeleteResult, ResourceHandler, ResourceRequest, ResourceResult } from './resource-handler';
 import { ResourceOperationError } from './resource-handler';
@@ -237,8 +237,18 @@ function flatten(value: unknown, prefix = '', into: { [key: string]: unknown } =
   return into;
 }
 
+/**
+ * aws-cdk-lib's matchers, the ones integ-tests-alpha's provider uses; loaded when an assertion runs (aws-cdk-lib is a
+ * peer dependency, there whenever an app is synthesized), not by every deploy.
+ */
+function matchers(): typeof import('aws-cdk-lib/assertions/lib/helpers-internal') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('aws-cdk-lib/assertions/lib/helpers-internal');
+}
+
 /** The expectation decoded into aws-cdk-lib's matchers, as the assertion provider does; exact when it names none. */
 function matcherOf(expected: unknown): Matcher {
+  const { Match, Matcher: MatcherClass } = matchers();
   let decoded: unknown = expected;
   if (typeof expected === 'string') {
     try {
@@ -266,7 +276,7 @@ function matcherOf(expected: unknown): Matcher {
     return value;
   };
   const matcher = revive(decoded);
-  return Matcher.isMatcher(matcher) ? matcher : Match.exact(matcher);
+  return MatcherClass.isMatcher(matcher) ? matcher : Match.exact(matcher);
 }
 
 function compare(actual: unknown, expected: unknown): { failed: boolean; assertion: string } {
