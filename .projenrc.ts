@@ -55,6 +55,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@smithy/core@^3.41.0',
     // AwsSolutions checks over the example app (cdk-nag 3 needs aws-cdk-lib 2.257, past our peer floor; 2.38 needs constructs 10.5.1).
     'cdk-nag@~2.37.55',
+    // integ-tests-alpha's assertion stacks (test/integ-assertions.test.ts): proton-local runs their Proton SDK calls.
+    `@aws-cdk/integ-tests-alpha@${CDK_VERSION}-alpha.0`,
   ],
   bin: { 'proton-local': 'lib/local/cli.js' },
 

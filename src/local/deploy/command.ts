@@ -7,6 +7,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { ProtonLocal } from '../index';
 import { CloudAssembly, readCloudAssembly, synthesizeApp } from './assembly';
+import type { AssertionOutcome } from './assertions';
 import { DeployEngine, DeployEvent, StackOutcome } from './engine';
 import { EventPrinter, EventSubject, ProtonResourceRow, formatTable, readProtonResources } from './output';
 import { ProtonApiClient } from './proton-client';
@@ -15,7 +16,7 @@ import { DeployState } from './state';
 const DEMO_POLL_INTERVAL_MS = 500;
 
 const USAGE = `Usage:
-  proton-local deploy  [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
+  proton-local deploy  [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N] [--allow-skipped]
   proton-local destroy [--app CMD | --assembly DIR] [--endpoint URL] [--state-dir DIR] [--json] [--poll-interval-ms N]
   proton-local status  [--endpoint URL] [--state-dir DIR] [--json]
   proton-local demo    [--app CMD] [--state-dir DIR] [--json] [--poll-interval-ms N]   (default app: the example platform app)
@@ -35,6 +36,9 @@ const USAGE = `Usage:
   --poll-interval-ms N  poll isComplete every N ms instead of the provider's queryInterval, with the provider's number
                         of attempts (so its timeout shrinks alike): for tests and the demo, also env
                         PROTON_LOCAL_POLL_INTERVAL_MS. The demo defaults to ${DEMO_POLL_INTERVAL_MS}.
+  --allow-skipped       deploy: succeed even when an integ-tests-alpha assertion could not run locally (NOT_RUN:
+                        an HTTP call, another service's API...). Without it such a deploy exits 1. A FAILED
+                        assertion always exits 1.
 destroy without --app/--assembly destroys every stack in the state directory.`;
 
 /** The context value that selects the demo app's template revision. */
@@ -67,6 +71,7 @@ interface CommandOptions {
   readonly pollIntervalMs?: number;
   readonly registrationDelayMs?: number;
   readonly deploymentDelayMs?: number;
+  readonly allowSkipped: boolean;
 }
 
 function parseOptions(subcommand: string, argv: string[]): CommandOptions {
@@ -83,6 +88,7 @@ function parseOptions(subcommand: string, argv: string[]): CommandOptions {
       'poll-interval-ms': { type: 'string' },
       'registration-delay-ms': { type: 'string' },
       'deployment-delay-ms': { type: 'string' },
+      'allow-skipped': { type: 'boolean' },
     },
   });
   const delay = (name: 'registration-delay-ms' | 'deployment-delay-ms') => {
@@ -95,6 +101,9 @@ function parseOptions(subcommand: string, argv: string[]): CommandOptions {
   };
   if (values.app !== undefined && values.assembly !== undefined) {
     throw new UsageError('--app and --assembly cannot be combined: give one');
+  }
+  if (values['allow-skipped'] && subcommand !== 'deploy') {
+    throw new UsageError('--allow-skipped applies to deploy only (the assertions it runs)');
   }
   if (subcommand === 'status' && (values.app !== undefined || values.assembly !== undefined)) {
     throw new UsageError('status takes no --app or --assembly: it reads the state directory and proton-local');
@@ -116,6 +125,7 @@ function parseOptions(subcommand: string, argv: string[]): CommandOptions {
     pollIntervalMs: pollIntervalMs ?? (subcommand === 'demo' ? DEMO_POLL_INTERVAL_MS : undefined),
     registrationDelayMs: delay('registration-delay-ms'),
     deploymentDelayMs: delay('deployment-delay-ms'),
+    allowSkipped: values['allow-skipped'] ?? false,
   };
 }
 
@@ -218,10 +228,38 @@ function engineFor(options: CommandOptions, state: DeployState, endpoint: string
 
 function reportOutcomes(reporter: Reporter, outcomes: StackOutcome[]): void {
   for (const outcome of outcomes) {
-    reporter.line(`${outcome.stackName}: ${outcome.status}`);
+    const assertions = outcome.assertions ?? [];
+    reporter.line(`${outcome.stackName}: ${outcome.status}${assertions.length ? `, assertions: ${assertionCounts(assertions)}` : ''}`);
+    for (const assertion of assertions) {
+      const message = assertion.message ? `: ${assertion.message.replace(/\n/g, '\n      ')}` : '';
+      reporter.line(`  ${assertion.status === 'NOT_RUN' ? 'NOT RUN' : assertion.status} ${assertion.logicalId}${message}`);
+    }
     outcome.warnings.forEach((warning) => reporter.line(`  warning: ${warning}`));
   }
 }
+
+function assertionCounts(assertions: AssertionOutcome[]): string {
+  const count = (verdict: AssertionOutcome['status']) => assertions.filter((a) => a.status === verdict).length;
+  return `${count('PASSED')} passed, ${count('FAILED')} failed, ${count('NOT_RUN')} not run`;
+}
+
+/**
+ * A deploy whose assertions did not all pass is no success: a FAILED one always fails the command, a NOT_RUN one unless
+ * --allow-skipped (what the local engine cannot run must never read as passed).
+ */
+function checkAssertions(outcomes: StackOutcome[], allowSkipped: boolean): void {
+  const assertions = outcomes.flatMap((outcome) => outcome.assertions ?? []);
+  const failed = assertions.filter((a) => a.status === 'FAILED');
+  const notRun = assertions.filter((a) => a.status === 'NOT_RUN');
+  if (failed.length || (notRun.length && !allowSkipped)) {
+    const names = (list: AssertionOutcome[]) => list.map((a) => a.logicalId).join(', ');
+    throw new AssertionsNotPassed(`assertions: ${assertionCounts(assertions)}.` +
+      (failed.length ? ` Failed: ${names(failed)}.` : '') +
+      (notRun.length ? ` Not run by proton-local (${allowSkipped ? 'allowed by --allow-skipped' : 'pass --allow-skipped to accept that'}): ${names(notRun)}.` : ''));
+  }
+}
+
+class AssertionsNotPassed extends Error {}
 
 async function deploy(options: CommandOptions, reporter: Reporter): Promise<void> {
   const state = new DeployState(options.stateDir);
@@ -231,6 +269,7 @@ async function deploy(options: CommandOptions, reporter: Reporter): Promise<void
     reportOutcomes(reporter, outcomes);
     reporter.document.stacks = outcomes;
     await table(reporter, endpoint);
+    checkAssertions(outcomes, options.allowSkipped);
   }));
 }
 

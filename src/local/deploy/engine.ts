@@ -3,6 +3,10 @@
  * semantics for the resources that matter to Proton (the Proton custom resources), and lists every other resource as
  * skipped.
  *
+ * integ-tests-alpha assertions (`Custom::DeployAssert@...`) run where proton-local can answer them (a Proton
+ * AwsApiCall, an AssertEquals) and are NOT_RUN otherwise, never passed (assertions.ts); each stack's outcome lists
+ * their verdicts.
+ *
  * Stack state is written after every resource operation, so a run that is killed midway loses nothing: the next run
  * says so, repeats the interrupted operation with the same RequestId (the same client tokens), and carries on from
  * there (forward, as `continue-update-rollback` would not: nothing the interrupted run did is undone).
@@ -19,6 +23,10 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import { isDeepStrictEqual } from 'util';
 import type { AssemblyAsset, AssemblyStack, CloudAssembly } from './assembly';
+import {
+  AssertionHandler, AssertionOutcome, AssertionWaiter, ReadResource, assertionOutcome, isAssertionResource, notRunAttributes,
+  whyAssertionCannotRun,
+} from './assertions';
 import { CustomResourceHandler, describeProvider, isProtonCustomResource } from './custom-resources';
 import {
   ResolveContext, SUPPORTED_INTRINSICS, TemplateError, evaluateCondition, referencedNames, resolveValue,
@@ -29,8 +37,10 @@ import { ResourceOperationError } from './resource-handler';
 import { skippedIdentity } from './skipped-resources';
 import type { CleanupItem, DeployState, PendingOperation, ProviderRecord, ResourceRecord, StackRecord } from './state';
 
-export type ResourceAction = 'CREATE' | 'UPDATE' | 'DELETE' | 'SKIP';
-export type EventStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'SKIPPED' | 'RETAINED';
+/** ASSERT: the verdict of an integ-tests-alpha assertion, after its resource's CREATE or UPDATE (or instead of it: NOT_RUN). */
+export type ResourceAction = 'CREATE' | 'UPDATE' | 'DELETE' | 'SKIP' | 'ASSERT';
+/** PASSED, FAILED and NOT_RUN are ASSERT verdicts; NOT_RUN is an assertion the engine could not run. */
+export type EventStatus = 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'SKIPPED' | 'RETAINED' | 'PASSED' | 'NOT_RUN';
 /** deploy: the forward pass; cleanup: deleting replaced and removed resources; rollback: undoing a failed deployment. */
 export type EventPhase = 'deploy' | 'cleanup' | 'rollback' | 'destroy';
 
@@ -71,6 +81,8 @@ export interface StackOutcome {
   readonly status: string;
   /** Cleanup failures: CloudFormation completes the update anyway and leaves the old resource behind. */
   readonly warnings: string[];
+  /** The verdicts of the stack's integ-tests-alpha assertions (absent when it has none). */
+  readonly assertions?: AssertionOutcome[];
 }
 
 interface JournalEntry {
@@ -96,7 +108,7 @@ class StackFailure extends Error {
 }
 
 export class DeployEngine {
-  private readonly handlers: { custom: CustomResourceHandler };
+  private readonly handlers: { custom: CustomResourceHandler; assertions: AssertionHandler };
 
   constructor(private readonly options: EngineOptions) {
     this.handlers = {
@@ -107,6 +119,7 @@ export class DeployEngine {
         logFile: options.state.handlerLogFile,
         redeliverEvents: options.redeliverEvents,
       }),
+      assertions: new AssertionHandler({ client: options.client, pollIntervalMs: options.pollIntervalMs }),
     };
   }
 
@@ -161,6 +174,7 @@ export class DeployEngine {
 
   private handlerFor(type: string): ResourceHandler | undefined {
     if (isProtonCustomResource(type)) return this.handlers.custom;
+    if (isAssertionResource(type)) return this.handlers.assertions;
     return undefined;
   }
 
@@ -185,6 +199,7 @@ export class DeployEngine {
       oldProperties: extra.oldProperties,
       provider: record.provider,
       requestId: extra.requestId,
+      waiter: record.waiter,
     };
     try {
       let deleted: DeleteResult | undefined;
@@ -251,6 +266,20 @@ export class DeployEngine {
       const requestId = requestIdFor(logicalId, action);
       checkpoint({ logicalId, action, requestId });
       const result = await this.attempt(identity, action, logicalId, desired, old, requestId);
+      const verdict = assertionOutcome(logicalId, desired.type, result.attributes);
+      if (verdict) {
+        this.emit({
+          stack: stack.stackName,
+          logicalId,
+          resourceType: desired.type,
+          action: 'ASSERT',
+          status: verdict.status,
+          phase: 'deploy',
+          elapsedMs: 0,
+          physicalId: result.physicalId,
+          reason: verdict.message,
+        });
+      }
       return result;
     };
     try {
@@ -279,6 +308,29 @@ export class DeployEngine {
         }
         const where = `Resources.${logicalId}.Properties`;
         const properties = resolveValue(definition.Properties ?? {}, context, where) as { [name: string]: unknown };
+        let waiter: AssertionWaiter | undefined;
+        if (handler === this.handlers.assertions) {
+          const others = Object.values(state.stacks).filter((s) => s.stackName !== stack.stackName);
+          const notRun = whyAssertionCannotRun(type, properties, assertionReads(definition, properties, records, others));
+          if (notRun) {
+            // Listed, with a made-up identity as skipped resources have, and an `assertion` attribute that says so.
+            records[logicalId] = {
+              type,
+              physicalId: logicalId,
+              attributes: notRunAttributes(notRun),
+              properties: {},
+              dependencies: dependencies[logicalId],
+              managed: false,
+              ...policies,
+            };
+            this.emit({
+              stack: stack.stackName, logicalId, resourceType: type, action: 'ASSERT', status: 'NOT_RUN', phase: 'deploy', elapsedMs: 0, reason: notRun,
+            });
+            if (old?.managed) cleanup.push({ logicalId, record: old, reason: 'replaced' });
+            continue;
+          }
+          waiter = assertionWaiter(template, definition, (value, at) => resolveValue(value, context, at));
+        }
         let provider: ProviderRecord | undefined;
         if (handler === this.handlers.custom) {
           provider = describeProvider({
@@ -287,7 +339,7 @@ export class DeployEngine {
           providers.set(String(properties.ServiceToken), provider);
         }
         const desired: ResourceRecord = {
-          type, physicalId: '', properties, attributes: {}, dependencies: dependencies[logicalId], managed: true, provider, ...policies,
+          type, physicalId: '', properties, attributes: {}, dependencies: dependencies[logicalId], managed: true, provider, waiter, ...policies,
         };
         const withResult = (result: ResourceResult): ResourceRecord => ({ ...desired, physicalId: result.physicalId, attributes: result.attributes });
 
@@ -363,7 +415,11 @@ export class DeployEngine {
       imports: [...imports],
     };
     state.putStack(stack.stackName, record);
-    return { stackName: stack.stackName, status: record.status, warnings };
+    const assertions = Object.entries(records).flatMap(([logicalId, r]) => {
+      const verdict = isAssertionResource(r.type) ? assertionOutcome(logicalId, r.type, r.attributes) : undefined;
+      return verdict ? [verdict] : [];
+    });
+    return { stackName: stack.stackName, status: record.status, warnings, ...(assertions.length ? { assertions } : {}) };
   }
 
   /** What CloudFormation checks before touching a stack: conditions, references, supported intrinsics, no cycle. */
@@ -589,6 +645,42 @@ function emptyStack(stack: AssemblyStack, stackId: string): StackRecord {
 function withProvider(record: ResourceRecord, providers: Map<string, ProviderRecord>): ResourceRecord {
   const current = providers.get(String(record.properties.ServiceToken));
   return current ? { ...record, provider: current } : record;
+}
+
+/**
+ * The resources an assertion's properties read, besides its provider (ServiceToken) and waiter (stateMachineArn): those
+ * of its own stack it refers to, and those of any deployed stack whose made-up id or ARN its resolved values contain
+ * (values that came through an export).
+ */
+function assertionReads(
+  definition: any, properties: { [name: string]: unknown }, records: { [logicalId: string]: ResourceRecord }, stacks: StackRecord[],
+): ReadResource[] {
+  const withoutProvider = (value: { [name: string]: unknown }) => {
+    const { ServiceToken: _provider, stateMachineArn: _waiter, ...read } = value;
+    return read;
+  };
+  const own = [...referencedNames(withoutProvider(definition.Properties ?? {}))].filter((name) => records[name])
+    .map((name) => ({ logicalId: name, type: records[name].type, managed: records[name].managed }));
+  const text = JSON.stringify(withoutProvider(properties));
+  const imported = stacks.flatMap((stack) => Object.entries(stack.resources)
+    .filter(([, record]) => !record.managed && [record.physicalId, record.attributes.Arn].some((v) => typeof v === 'string' && v.length > 0 && text.includes(v)))
+    .map(([logicalId, record]) => ({ logicalId: `${stack.stackName}/${logicalId}`, type: record.type, managed: false })));
+  return [...own, ...imported];
+}
+
+/**
+ * waitForAssertions(): the assertion's `stateMachineArn` is a Ref to the waiter state machine, whose first task's retry
+ * policy holds the interval, the attempts and the backoff (as the Provider framework's waiter does for providers).
+ */
+function assertionWaiter(template: any, definition: any, resolve: (value: unknown, where: string) => unknown): AssertionWaiter | undefined {
+  const machineId = definition.Properties?.stateMachineArn?.Ref;
+  if (machineId === undefined) return undefined;
+  const where = `Resources.${machineId}.Properties.DefinitionString`;
+  const text = resolve(template.Resources[machineId]?.Properties?.DefinitionString, where);
+  const machine = typeof text === 'string' ? JSON.parse(text) : undefined;
+  const retry = machine?.States?.[machine.StartAt]?.Retry?.[0];
+  if (!retry) throw new TemplateError(`${where}: expected the waiter state machine of waitForAssertions(), with a Retry on its first state`);
+  return { intervalMs: (retry.IntervalSeconds ?? 1) * 1000, maxAttempts: retry.MaxAttempts ?? 3, backoffRate: retry.BackoffRate ?? 2 };
 }
 
 function dependencyGraph(template: any, active: string[]): { [logicalId: string]: string[] } {

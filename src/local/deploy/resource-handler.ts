@@ -1,4 +1,5 @@
 /** What the engine asks of the code that creates, updates and deletes one kind of resource. */
+import type { AssertionWaiter } from './assertions';
 import type { ProviderRecord } from './state';
 
 export interface ResourceRequest {
@@ -20,6 +21,8 @@ export interface ResourceRequest {
    * handler's client tokens repeat too. A fresh one when absent.
    */
   readonly requestId?: string;
+  /** integ-tests-alpha assertions with waitForAssertions() only: the waiter's retry policy. */
+  readonly waiter?: AssertionWaiter;
 }
 
 /** What a delete reports besides success: a resource Proton keeps, explained. */

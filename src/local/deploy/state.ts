@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { AssertionWaiter } from './assertions';
 
 /** One Lambda function of a custom resource provider, as the engine runs it in process. */
 export interface HandlerRecord {
@@ -42,6 +43,8 @@ export interface ResourceRecord {
   readonly updateReplacePolicy?: string;
   /** The custom resource's provider (custom resources only). */
   readonly provider?: ProviderRecord;
+  /** An integ-tests-alpha assertion's waitForAssertions() retry policy. */
+  readonly waiter?: AssertionWaiter;
 }
 
 export type StackStatus = 'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'UPDATE_ROLLBACK_COMPLETE' | 'UPDATE_ROLLBACK_FAILED' | 'DELETE_FAILED'
