@@ -73,7 +73,7 @@ export class TemplateBundle {
    */
   public static fromDirectory(directory: string): TemplateBundle {
     const root = resolve(directory);
-    if (!existsSync(root) || !statSync(root).isDirectory()) {
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
       throw new Error(`TemplateBundle.fromDirectory: "${directory}" is not a folder`);
     }
     return new TemplateBundle(root, readBundleFiles(root));
@@ -206,14 +206,25 @@ function readBundleFiles(root: string): BundleFile[] {
       const path = join(dir, entry.name);
       const isLink = entry.isSymbolicLink();
       if (isLink ? statOf(root, path).isDirectory() : entry.isDirectory()) {
-        walk(path, isLink ? realpathSync(path) : join(real, entry.name), [...chain, real]);
+        walk(path, isLink ? realpathSync.native(path) : join(real, entry.name), [...chain, real]);
       } else {
         files.push({ path: relative(root, path).split(sep).join('/'), content: readFileSync(path) });
       }
     }
   };
-  walk(root, realpathSync(root), []);
+  walk(root, realpathSync.native(root), []);
   return files.sort(byPath);
+}
+
+function statOf(root: string, path: string) {
+  try {
+    return statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new Error(`Template bundle ${root}: ${relative(root, path).split(sep).join('/')} is a symbolic link loop; a bundle must be a finite tree of files`);
+    }
+    throw error;
+  }
 }
 
 function hashFiles(files: BundleFile[]): string {

@@ -65,7 +65,7 @@ describe('EnvironmentTemplateVersion', () => {
       TemplateName: 'vpc',
       MajorVersion: '1',
       Description: 'first version',
-      Publish: 'true',
+      // Published: the handler's default when Publish is absent.
       SourceS3Bucket: 'cdk-hnb659fds-assets-123456789012-us-east-1',
       SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
       // Content-addressed: the handler adopts a version registered from the same bundle, and others find it by this hash.
@@ -74,7 +74,9 @@ describe('EnvironmentTemplateVersion', () => {
     });
     expect(ENV_BUNDLE.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(resource.DependsOn).toContain(logicalId(stack, template));
-    expect(resource.DeletionPolicy).toBe('Delete');
+    // Deleted with the stack: CloudFormation's default when DeletionPolicy and UpdateReplacePolicy are absent.
+    expect(resource.DeletionPolicy).toBeUndefined();
+    expect(resource.UpdateReplacePolicy).toBeUndefined();
   });
 
   test('publish false, another major, no description', () => {
@@ -222,12 +224,12 @@ describe('ServiceTemplateVersion', () => {
     expect(resource.Properties).toMatchObject({
       TemplateName: 'web',
       MajorVersion: '1',
-      Publish: 'true',
       SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
       CompatibleEnvironmentTemplates: '[{"templateName":"vpc","majorVersion":"1"}]',
       SupportedComponentSources: '["DIRECTLY_DEFINED"]',
       BundleHash: SVC_BUNDLE.contentHash,
     });
+    expect(resource.Properties.Publish).toBeUndefined(); // published: the handler's default
     expect(resource.DependsOn).toEqual(expect.arrayContaining([logicalId(stack, template), logicalId(stack, environmentTemplate)]));
     expect(version.compatibleEnvironmentTemplates).toEqual([{ template: environmentTemplate, majorVersion: '1' }]);
   });
