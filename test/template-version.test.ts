@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import {
@@ -394,4 +394,50 @@ test('a service template version deploys after the app\'s versions of its compat
   const [svcVersionId] = Object.keys(template.findResources('Custom::ProtonServiceTemplateVersion'));
   const envVersionId = stack.getLogicalId(envVersion.node.defaultChild as CfnElement);
   expect(template.toJSON().Resources[svcVersionId].DependsOn).toContain(envVersionId);
+});
+
+describe('tags on template versions', () => {
+  const tagsOf = (stack: Stack, type: string) => Object.values(Template.fromStack(stack).findResources(type))
+    .map(r => r.Properties.Tags === undefined ? undefined : JSON.parse(r.Properties.Tags));
+
+  test('the tags prop and Tags.of() reach an environment template version, in Proton\'s field names', () => {
+    const stack = newStack();
+    const { version } = environmentVersion(stack, { tags: { team: 'platform' } });
+    Tags.of(version).add('cost-center', '42');
+    expect(tagsOf(stack, 'Custom::ProtonEnvironmentTemplateVersion'))
+      .toEqual([[{ key: 'cost-center', value: '42' }, { key: 'team', value: 'platform' }]]);
+  });
+
+  test('a stack\'s tags reach a service template version; none: no Tags property', () => {
+    const tagged = newStack('Tagged');
+    const env = new EnvironmentTemplate(tagged, 'EnvTemplate', { environmentTemplateName: 'vpc' });
+    new EnvironmentTemplateVersion(tagged, 'EnvVersion', { template: env, bundle: ENV_BUNDLE });
+    new ServiceTemplateVersion(tagged, 'Version', {
+      template: new ServiceTemplate(tagged, 'Template', { serviceTemplateName: 'web' }),
+      bundle: SVC_BUNDLE,
+      compatibleEnvironmentTemplates: [{ template: env, majorVersion: '1' }],
+    });
+    Tags.of(tagged).add('owner', 'team-a');
+    expect(tagsOf(tagged, 'Custom::ProtonServiceTemplateVersion')).toEqual([[{ key: 'owner', value: 'team-a' }]]);
+
+    const untagged = newStack('Untagged');
+    environmentVersion(untagged);
+    expect(tagsOf(untagged, 'Custom::ProtonEnvironmentTemplateVersion')).toEqual([undefined]);
+  });
+
+  test('tags break Proton\'s rules: an error naming the version, the tag and the rule', () => {
+    expect(() => environmentVersion(newStack(), { tags: { 'cdk-proton:bundle-sha256': 'x' } }))
+      .toThrow('Platform/Version: tags: key "cdk-proton:bundle-sha256" uses the prefix cdk-proton:, which this library reserves for its own tags');
+    expect(() => environmentVersion(newStack(), { tags: { 'AWS:team': 'x' } }))
+      .toThrow('Platform/Version: tags: key "AWS:team" uses the prefix aws:, which AWS reserves (in any case)');
+    const many = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`tag-${i}`, 'v']));
+    expect(() => environmentVersion(newStack(), { tags: many }))
+      .toThrow('Platform/Version: tags: 48 tags; Proton allows 50 per resource, of which cdk-proton uses 3');
+    // Added with Tags.of(): checked at synth.
+    const stack = newStack();
+    const { version } = environmentVersion(stack);
+    Tags.of(version).add('team', 'x'.repeat(257));
+    expect(() => Template.fromStack(stack))
+      .toThrow('Platform/Version: tags: the value of "team" is 257 characters long; Proton accepts at most 256');
+  });
 });

@@ -119,6 +119,8 @@ export interface TemplateVersionResourceOptions {
   readonly description?: string;
   readonly publish: boolean;
   readonly removalPolicy?: RemovalPolicy;
+  /** The user's tags (the handler adds and keeps its own `cdk-proton:*` ones). */
+  readonly tags: TagManager;
   /** Service versions only, in the wire format (src/private/properties.ts). */
   readonly extraProperties?: { [name: string]: string };
 }
@@ -170,6 +172,8 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
       [TemplateVersionProperties.SOURCE_S3_KEY]: bundle.objectKey,
       [TemplateVersionProperties.BUNDLE_HASH]: options.bundle.contentHash,
       ...options.extraProperties,
+      // Tags.of() adds tags until synth: rendered then, absent when there are none.
+      [TemplateVersionProperties.TAGS]: Lazy.string({ produce: () => renderTags(scope, options.tags) }),
     },
   }), options.removalPolicy);
 }
