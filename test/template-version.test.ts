@@ -65,14 +65,17 @@ describe('EnvironmentTemplateVersion', () => {
       TemplateName: 'vpc',
       MajorVersion: '1',
       Description: 'first version',
-      // Published: the handler's default when Publish is absent.
-      SourceS3Bucket: 'cdk-hnb659fds-assets-123456789012-us-east-1',
+      // Published: the handler's default when Publish is absent. The bucket is the stack's bundle bucket, set once in the
+      // handler's environment.
       SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
       // Content-addressed: the handler adopts a version registered from the same bundle, and others find it by this hash.
       BundleHash: ENV_BUNDLE.contentHash,
       ServiceTimeout: '3600',
     });
     expect(ENV_BUNDLE.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    const handlers = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: 'lambda/proton.lambda.ts' } });
+    expect(Object.values(handlers).map(f => f.Properties.Environment.Variables.PROTON_BUNDLE_BUCKET))
+      .toEqual(['cdk-hnb659fds-assets-123456789012-us-east-1', 'cdk-hnb659fds-assets-123456789012-us-east-1']);
     expect(resource.DependsOn).toContain(logicalId(stack, template));
     // Deleted with the stack: CloudFormation's default when DeletionPolicy and UpdateReplacePolicy are absent.
     expect(resource.DeletionPolicy).toBeUndefined();

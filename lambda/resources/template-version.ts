@@ -18,7 +18,7 @@
  */
 import { TagResourceCommand, TemplateVersionStatus } from '@aws-sdk/client-proton';
 import {
-  CompatibleEnvironmentTemplateProperty, ResourceTypes, SystemTags, TemplateVersionAttributes, TemplateVersionProperties as P,
+  BUNDLE_BUCKET_VARIABLE, CompatibleEnvironmentTemplateProperty, ResourceTypes, SystemTags, TemplateVersionAttributes, TemplateVersionProperties as P,
 } from '../../src/private/properties';
 import { errorMessage, errorName, isConflict, isIdempotentParameterMismatch, isNotDraft } from '../shared/errors';
 import { acted, DONE, lifecycle, pending, Progress, ProtonResource, StepContext } from '../shared/lifecycle';
@@ -52,7 +52,7 @@ export function decodeTemplateVersionProperties(properties: ResourceProperties |
     majorVersion: reader.string(P.MAJOR_VERSION),
     description: reader.optionalString(P.DESCRIPTION),
     publish: reader.boolean(P.PUBLISH, true),
-    sourceBucket: reader.string(P.SOURCE_S3_BUCKET),
+    sourceBucket: reader.optionalString(P.SOURCE_S3_BUCKET) ?? stackBundleBucket(resourceType),
     sourceKey: reader.string(P.SOURCE_S3_KEY),
     bundleHash: reader.optionalString(P.BUNDLE_HASH),
     compatibleEnvironmentTemplates: reader.objectList(P.COMPATIBLE_ENVIRONMENT_TEMPLATES, ['templateName', 'majorVersion']),
@@ -63,6 +63,16 @@ export function decodeTemplateVersionProperties(properties: ResourceProperties |
     throw new Error(`${resourceType} property ${P.COMPATIBLE_ENVIRONMENT_TEMPLATES}: at least one compatible environment template is required`);
   }
   return spec;
+}
+
+/** The bucket of a version whose properties leave SourceS3Bucket out: the stack's bundle bucket, set in the handler's environment. */
+function stackBundleBucket(resourceType: string): string {
+  const bucket = process.env[BUNDLE_BUCKET_VARIABLE];
+  if (!bucket) {
+    throw new Error(`${resourceType} property ${P.SOURCE_S3_BUCKET}: absent, and the handler's ${BUNDLE_BUCKET_VARIABLE} environment `
+      + 'variable (the stack\'s bundle bucket) is not set: the properties must name the bundle\'s bucket');
+  }
+  return bucket;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

@@ -158,7 +158,7 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
     `proton:Get${kind}Template`,
     'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
   ]);
-  provider.grantBundleRead(bundle.bucketName, bundle.objectKey);
+  const inStackBundleBucket = provider.grantBundleRead(bundle.bucketName, bundle.objectKey);
   return withDefaultRemovalPolicyOmitted(provider.customResource(scope, 'Resource', {
     resourceType: options.resourceType,
     removalPolicy: options.removalPolicy,
@@ -168,7 +168,8 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
       ...(options.description !== undefined ? { [TemplateVersionProperties.DESCRIPTION]: options.description } : {}),
       // Absent means published (the handler's default), the usual case: one line less per version.
       ...(options.publish ? {} : { [TemplateVersionProperties.PUBLISH]: 'false' }),
-      [TemplateVersionProperties.SOURCE_S3_BUCKET]: bundle.bucketName,
+      // The stack's bundle bucket is in the handler's environment: named here only when the bundle is elsewhere.
+      ...(inStackBundleBucket ? {} : { [TemplateVersionProperties.SOURCE_S3_BUCKET]: bundle.bucketName }),
       [TemplateVersionProperties.SOURCE_S3_KEY]: bundle.objectKey,
       [TemplateVersionProperties.BUNDLE_HASH]: options.bundle.contentHash,
       ...options.extraProperties,

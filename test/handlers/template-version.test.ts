@@ -15,7 +15,7 @@ import {
 import { handler } from '../../lambda/proton.lambda';
 import { POLL_BUDGET_VARIABLE } from '../../lambda/shared/lifecycle';
 import { CustomResourceEvent, ProviderFailure, runProvider } from '../../src/local/deploy/provider-runner';
-import { ResourceTypes, SystemTags, TemplateVersionProperties as P } from '../../src/private/properties';
+import { BUNDLE_BUCKET_VARIABLE, ResourceTypes, SystemTags, TemplateVersionProperties as P } from '../../src/private/properties';
 import { sampleBundle, TEST_CREDENTIALS, TEST_REGION, useProtonLocal } from '../local/helpers';
 
 const env = useProtonLocal({ registrationDelayMs: 30 });
@@ -225,6 +225,27 @@ describe('create', () => {
     const properties = await environmentTemplate();
     const error = await failure(deploy(versionEvent('Create', { ...properties, [P.PUBLISH]: 'yes' })));
     expect(error.message).toBe(`${ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION} property Publish: 'true' or 'false' is required, got "yes"`);
+  });
+});
+
+describe('the bundle bucket', () => {
+  afterEach(() => {
+    delete process.env[BUNDLE_BUCKET_VARIABLE];
+  });
+
+  test('absent from the properties: the stack\'s bundle bucket, from the handler\'s environment; published when Publish is absent', async () => {
+    const { [P.SOURCE_S3_BUCKET]: _bucket, [P.PUBLISH]: _publish, ...properties } = await environmentTemplate();
+    process.env[BUNDLE_BUCKET_VARIABLE] = BUCKET;
+    const result = await deploy(versionEvent('Create', properties));
+    expect(result.PhysicalResourceId).toBe('vpc:1.0');
+    expect((await getVersion('vpc', '1', '0')).status).toBe('PUBLISHED');
+  });
+
+  test('absent from both: an error naming the property and the variable', async () => {
+    const { [P.SOURCE_S3_BUCKET]: _bucket, ...properties } = await environmentTemplate();
+    const error = await failure(deploy(versionEvent('Create', properties)));
+    expect(error.message).toBe(`${ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION} property SourceS3Bucket: absent, and the handler's `
+      + 'PROTON_BUNDLE_BUCKET environment variable (the stack\'s bundle bucket) is not set: the properties must name the bundle\'s bucket');
   });
 });
 
