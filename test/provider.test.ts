@@ -1,6 +1,6 @@
 import { appendFileSync, cpSync, mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
-import { join } from 'path';
+import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EnvironmentTemplate, EnvironmentTemplateVersion, TemplateBundle } from '../src';
@@ -158,11 +158,11 @@ describe('the provider role\'s Proton policy', () => {
 test('past 20 bundles, the policy grants their bucket\'s objects once', () => {
   const stack = new Stack(new App(), 'Stack');
   const template = new EnvironmentTemplate(stack, 'Template');
-  const dir = mkdtempSync(join(tmpdir(), 'bundles-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
   for (let i = 0; i < 21; i++) {
-    const bundle = join(dir, `v${i}`);
+    const bundle = path.join(dir, `v${i}`);
     cpSync(`${__dirname}/fixtures/proton-samples/environment-templates/vpc-env/v1`, bundle, { recursive: true });
-    appendFileSync(join(bundle, 'infrastructure', 'cloudformation.yaml'), `# version ${i}\n`);
+    appendFileSync(path.join(bundle, 'infrastructure', 'cloudformation.yaml'), `# version ${i}\n`);
     new EnvironmentTemplateVersion(stack, `Version${i}`, { template, bundle: TemplateBundle.fromDirectory(bundle), majorVersion: String(i + 1) });
   }
   const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy', {

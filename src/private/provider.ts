@@ -98,7 +98,7 @@ export class ProtonProvider extends Construct {
     });
     const settings = ProtonHandler._settingsOf(this);
     if (settings.vpc) this.role.addManagedPolicy(ProtonHandler._vpcPolicy());
-    const handlerFunction = (phase: HandlerPhase, functionId: string, timeout: Duration) => this.addHandlerFunction(new ProtonFunction(this, functionId, {
+    const handlerFunction = (phase: HandlerPhase, functionId: string, timeout: Duration) => new ProtonFunction(this, functionId, {
       role: this.role,
       timeout,
       memorySize: settings.memorySize ?? 256,
@@ -110,10 +110,13 @@ export class ProtonProvider extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       }),
       environment: { [HANDLER_PHASE_VARIABLE]: phase, PROTON_POLL_BUDGET_MS: String(ProtonProvider.POLL_BUDGET.toMilliseconds()) },
-    }));
+    });
+    this.handlerFunctions.push(
+      handlerFunction('onEvent', 'OnEvent', ProtonProvider.ON_EVENT_TIMEOUT),
+      handlerFunction('isComplete', 'IsComplete', ProtonProvider.IS_COMPLETE_TIMEOUT));
     const provider = new custom_resources.Provider(this, 'Provider', {
-      onEventHandler: handlerFunction('onEvent', 'OnEvent', ProtonProvider.ON_EVENT_TIMEOUT),
-      isCompleteHandler: handlerFunction('isComplete', 'IsComplete', ProtonProvider.IS_COMPLETE_TIMEOUT),
+      onEventHandler: this.handlerFunctions[0],
+      isCompleteHandler: this.handlerFunctions[1],
       queryInterval: ProtonProvider.QUERY_INTERVAL,
       totalTimeout: ProtonProvider.TOTAL_TIMEOUT,
     });
@@ -166,10 +169,6 @@ export class ProtonProvider extends Construct {
     return resolved === this.bundleBucket;
   }
 
-  private addHandlerFunction(fn: ProtonFunction): ProtonFunction {
-    this.handlerFunctions.push(fn);
-    return fn;
-  }
 
   /** A custom resource served by this provider, with the provider's service timeout. */
   public customResource(scope: Construct, id: string, options: ProtonCustomResourceOptions): CustomResource {
