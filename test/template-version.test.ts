@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, CfnElement, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, CfnElement, DefaultStackSynthesizer, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import {
@@ -12,7 +12,9 @@ import {
   ServiceTemplate,
   ServiceTemplateVersion,
   TemplateBundle,
+  TemplateBundleKind,
 } from '../src';
+import { usualBundleObjectKey } from '../src/private/bundle-key';
 
 const SAMPLES = join(__dirname, 'fixtures', 'proton-samples');
 const ENV_BUNDLE = TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates', 'vpc-env', 'v1'));
@@ -66,13 +68,13 @@ describe('EnvironmentTemplateVersion', () => {
       MajorVersion: '1',
       Description: 'first version',
       // Published: the handler's default when Publish is absent. The bucket is the stack's bundle bucket, set once in the
-      // handler's environment.
-      SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
+      // handler's environment, and the key the usual one of the bundle's asset, which the handler derives from BundleHash.
       // Content-addressed: the handler adopts a version registered from the same bundle, and others find it by this hash.
       BundleHash: ENV_BUNDLE.contentHash,
       ServiceTimeout: '3600',
     });
     expect(ENV_BUNDLE.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(usualBundleObjectKey(ENV_BUNDLE.contentHash)).toBe(ENV_BUNDLE.bind(stack, { kind: TemplateBundleKind.ENVIRONMENT }).objectKey);
     const handlers = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: 'lambda/proton.lambda.ts' } });
     expect(Object.values(handlers).map(f => f.Properties.Environment.Variables.PROTON_BUNDLE_BUCKET))
       .toEqual(['cdk-hnb659fds-assets-123456789012-us-east-1', 'cdk-hnb659fds-assets-123456789012-us-east-1']);
@@ -143,7 +145,7 @@ describe('EnvironmentTemplateVersion', () => {
             Effect: 'Allow',
             Action: 's3:GetObject',
             Resource: {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-us-east-1/${version.Properties.SourceS3Key}`]],
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-us-east-1/${usualBundleObjectKey(version.Properties.BundleHash)}`]],
             },
           },
         ],
@@ -227,12 +229,12 @@ describe('ServiceTemplateVersion', () => {
     expect(resource.Properties).toMatchObject({
       TemplateName: 'web',
       MajorVersion: '1',
-      SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
       CompatibleEnvironmentTemplates: '[{"templateName":"vpc","majorVersion":"1"}]',
       SupportedComponentSources: '["DIRECTLY_DEFINED"]',
       BundleHash: SVC_BUNDLE.contentHash,
     });
     expect(resource.Properties.Publish).toBeUndefined(); // published: the handler's default
+    expect(resource.Properties.SourceS3Key).toBeUndefined(); // the usual key, derived from BundleHash
     expect(resource.DependsOn).toEqual(expect.arrayContaining([logicalId(stack, template), logicalId(stack, environmentTemplate)]));
     expect(version.compatibleEnvironmentTemplates).toEqual([{ template: environmentTemplate, majorVersion: '1' }]);
   });
@@ -397,6 +399,18 @@ test('a service template version deploys after the app\'s versions of its compat
   const [svcVersionId] = Object.keys(template.findResources('Custom::ProtonServiceTemplateVersion'));
   const envVersionId = stack.getLogicalId(envVersion.node.defaultChild as CfnElement);
   expect(template.toJSON().Resources[svcVersionId].DependsOn).toContain(envVersionId);
+});
+
+test('a bundle key other than the usual one (a synthesizer with a bucket prefix) is sent', () => {
+  const stack = new Stack(new App(), 'Prefixed', {
+    env: { account: '123456789012', region: 'us-east-1' }, synthesizer: new DefaultStackSynthesizer({ bucketPrefix: 'bundles/' }),
+  });
+  const template = new EnvironmentTemplate(stack, 'Template', { environmentTemplateName: 'vpc' });
+  new EnvironmentTemplateVersion(stack, 'Version', { template, bundle: ENV_BUNDLE });
+  Template.fromStack(stack).hasResourceProperties('Custom::ProtonEnvironmentTemplateVersion', {
+    SourceS3Key: `bundles/${usualBundleObjectKey(ENV_BUNDLE.contentHash)}`,
+    SourceS3Bucket: Match.absent(),
+  });
 });
 
 describe('tags on template versions', () => {

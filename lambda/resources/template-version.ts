@@ -17,6 +17,7 @@
  *   that frees it deletes it, and a later deploy of the same bundle reuses it. No path waits into a timeout.
  */
 import { TagResourceCommand, TemplateVersionStatus } from '@aws-sdk/client-proton';
+import { usualBundleObjectKey } from '../../src/private/bundle-key';
 import {
   BUNDLE_BUCKET_VARIABLE, CompatibleEnvironmentTemplateProperty, ResourceTypes, SystemTags, TemplateVersionAttributes, TemplateVersionProperties as P,
 } from '../../src/private/properties';
@@ -53,7 +54,7 @@ export function decodeTemplateVersionProperties(properties: ResourceProperties |
     description: reader.optionalString(P.DESCRIPTION),
     publish: reader.boolean(P.PUBLISH, true),
     sourceBucket: reader.optionalString(P.SOURCE_S3_BUCKET) ?? stackBundleBucket(resourceType),
-    sourceKey: reader.string(P.SOURCE_S3_KEY),
+    sourceKey: reader.optionalString(P.SOURCE_S3_KEY) ?? usualKey(resourceType, reader.optionalString(P.BUNDLE_HASH)),
     bundleHash: reader.optionalString(P.BUNDLE_HASH),
     compatibleEnvironmentTemplates: reader.objectList(P.COMPATIBLE_ENVIRONMENT_TEMPLATES, ['templateName', 'majorVersion']),
     supportedComponentSources: reader.stringList(P.SUPPORTED_COMPONENT_SOURCES),
@@ -73,6 +74,15 @@ function stackBundleBucket(resourceType: string): string {
       + 'variable (the stack\'s bundle bucket) is not set: the properties must name the bundle\'s bucket');
   }
   return bucket;
+}
+
+/** The key of a version whose properties leave SourceS3Key out: the usual one of its bundle's asset. */
+function usualKey(resourceType: string, bundleHash: string | undefined): string {
+  if (bundleHash === undefined) {
+    throw new Error(`${resourceType} property ${P.SOURCE_S3_KEY}: absent, and so is ${P.BUNDLE_HASH}, from which the usual key is derived: `
+      + 'the properties must name the bundle\'s key');
+  }
+  return usualBundleObjectKey(bundleHash);
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

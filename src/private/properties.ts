@@ -99,6 +99,7 @@ export const TemplateVersionProperties = {
    * stack's bundle bucket, which the handler reads from its PROTON_BUNDLE_BUCKET variable (BUNDLE_BUCKET_VARIABLE).
    */
   SOURCE_S3_BUCKET: 'SourceS3Bucket',
+  /** Absent when the key is the usual one for the bundle's asset, `<sha256 of BundleHash>.gz` (src/private/bundle-key.ts). */
   SOURCE_S3_KEY: 'SourceS3Key',
   /** Service versions only: JSON list of `{ "templateName": string, "majorVersion": string }`, 1 to 10 entries. */
   COMPATIBLE_ENVIRONMENT_TEMPLATES: 'CompatibleEnvironmentTemplates',

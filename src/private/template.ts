@@ -1,6 +1,7 @@
 /** Synth-time helpers shared by the template and template version constructs. */
 import { Annotations, CfnResource, CustomResource, Lazy, RemovalPolicy, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { usualBundleObjectKey } from './bundle-key';
 import { ResourceTypes, TemplateProperties, TemplateVersionProperties } from './properties';
 import { ProtonProvider } from './provider';
 import { checkDescription, checkResourceName, claimName, definedProperties, renderTags } from './workload';
@@ -159,6 +160,7 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
     'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
   ]);
   const inStackBundleBucket = provider.grantBundleRead(bundle.bucketName, bundle.objectKey);
+  const usualObjectKey = bundle.objectKey === usualBundleObjectKey(options.bundle.contentHash);
   return withDefaultRemovalPolicyOmitted(provider.customResource(scope, 'Resource', {
     resourceType: options.resourceType,
     removalPolicy: options.removalPolicy,
@@ -170,7 +172,8 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
       ...(options.publish ? {} : { [TemplateVersionProperties.PUBLISH]: 'false' }),
       // The stack's bundle bucket is in the handler's environment: named here only when the bundle is elsewhere.
       ...(inStackBundleBucket ? {} : { [TemplateVersionProperties.SOURCE_S3_BUCKET]: bundle.bucketName }),
-      [TemplateVersionProperties.SOURCE_S3_KEY]: bundle.objectKey,
+      // The usual key is derived from the bundle hash by the handler: named here only when the synthesizer chose another.
+      ...(usualObjectKey ? {} : { [TemplateVersionProperties.SOURCE_S3_KEY]: bundle.objectKey }),
       [TemplateVersionProperties.BUNDLE_HASH]: options.bundle.contentHash,
       ...options.extraProperties,
       // Tags.of() adds tags until synth: rendered then, absent when there are none.

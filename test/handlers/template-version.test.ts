@@ -15,6 +15,7 @@ import {
 import { handler } from '../../lambda/proton.lambda';
 import { POLL_BUDGET_VARIABLE } from '../../lambda/shared/lifecycle';
 import { CustomResourceEvent, ProviderFailure, runProvider } from '../../src/local/deploy/provider-runner';
+import { usualBundleObjectKey } from '../../src/private/bundle-key';
 import { BUNDLE_BUCKET_VARIABLE, ResourceTypes, SystemTags, TemplateVersionProperties as P } from '../../src/private/properties';
 import { sampleBundle, TEST_CREDENTIALS, TEST_REGION, useProtonLocal } from '../local/helpers';
 
@@ -239,6 +240,20 @@ describe('the bundle bucket', () => {
     const result = await deploy(versionEvent('Create', properties));
     expect(result.PhysicalResourceId).toBe('vpc:1.0');
     expect((await getVersion('vpc', '1', '0')).status).toBe('PUBLISHED');
+  });
+
+  test('no SourceS3Key: the usual key of the bundle\'s asset, derived from BundleHash', async () => {
+    const bundleHash = 'd'.repeat(64);
+    await env.proton.send(new CreateEnvironmentTemplateCommand({ name: 'vpc' }));
+    await env.uploadBundle(BUCKET, usualBundleObjectKey(bundleHash), ENV_BUNDLE);
+    const properties = { [P.TEMPLATE_NAME]: 'vpc', [P.MAJOR_VERSION]: '1', [P.SOURCE_S3_BUCKET]: BUCKET, [P.BUNDLE_HASH]: bundleHash };
+    expect((await deploy(versionEvent('Create', properties))).PhysicalResourceId).toBe('vpc:1.0');
+    expect((await tagsOf('vpc:1.0'))[SystemTags.BUNDLE_HASH]).toBe(bundleHash);
+
+    const { [P.BUNDLE_HASH]: _hash, ...withoutHash } = properties;
+    const error = await failure(deploy(versionEvent('Create', withoutHash)));
+    expect(error.message).toBe(`${ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION} property SourceS3Key: absent, and so is BundleHash, from which the `
+      + 'usual key is derived: the properties must name the bundle\'s key');
   });
 
   test('absent from both: an error naming the property and the variable', async () => {
