@@ -1,4 +1,4 @@
-import { IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType } from 'aws-cdk-lib';
+import { CustomResource, IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes } from './private/properties';
@@ -182,10 +182,17 @@ export class EnvironmentTemplateVersion extends Resource implements IEnvironment
   public readonly template: IEnvironmentTemplate;
   /** The major version. */
   public readonly majorVersion: string;
+  private readonly resource: CustomResource;
+  private readonly attributes = new Map<string, string>();
+
   /** The minor version Proton assigned (a token). */
-  public readonly minorVersion: string;
+  public get minorVersion(): string {
+    return this.attribute(TemplateVersionAttributes.MINOR_VERSION);
+  }
   /** The version's ARN (a token). */
-  public readonly templateVersionArn: string;
+  public get templateVersionArn(): string {
+    return this.attribute(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+  }
   /** The bundle the version is registered from. */
   public readonly bundle?: TemplateBundle;
   /** Tags applied to the Proton template version. */
@@ -218,7 +225,16 @@ export class EnvironmentTemplateVersion extends Resource implements IEnvironment
     // The template's name is a literal: the dependency makes CloudFormation create the template first and delete it last.
     resource.node.addDependency(props.template);
     markOwnVersion(this);
-    this.minorVersion = resource.getAttString(TemplateVersionAttributes.MINOR_VERSION);
-    this.templateVersionArn = resource.getAttString(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+    this.resource = resource;
+  }
+
+  /** An attribute's token, made when first read: most versions' attributes are never read, and each token costs synth time. */
+  private attribute(name: string): string {
+    let token = this.attributes.get(name);
+    if (token === undefined) {
+      token = this.resource.getAttString(name);
+      this.attributes.set(name, token);
+    }
+    return token;
   }
 }

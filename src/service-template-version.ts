@@ -1,4 +1,4 @@
-import { IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType, Stack, Stage, Token } from 'aws-cdk-lib';
+import { CustomResource, IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType, Stack, Stage, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
@@ -234,10 +234,17 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
   public readonly template: IServiceTemplate;
   /** The major version. */
   public readonly majorVersion: string;
+  private readonly resource: CustomResource;
+  private readonly attributes = new Map<string, string>();
+
   /** The minor version Proton assigned (a token). */
-  public readonly minorVersion: string;
+  public get minorVersion(): string {
+    return this.attribute(TemplateVersionAttributes.MINOR_VERSION);
+  }
   /** The version's ARN (a token). */
-  public readonly templateVersionArn: string;
+  public get templateVersionArn(): string {
+    return this.attribute(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+  }
   /** The bundle the version is registered from. */
   public readonly bundle?: TemplateBundle;
   /** Tags applied to the Proton template version. */
@@ -299,8 +306,17 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
       }),
     });
     markOwnVersion(this);
-    this.minorVersion = resource.getAttString(TemplateVersionAttributes.MINOR_VERSION);
-    this.templateVersionArn = resource.getAttString(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+    this.resource = resource;
+  }
+
+  /** An attribute's token, made when first read: most versions' attributes are never read, and each token costs synth time. */
+  private attribute(name: string): string {
+    let token = this.attributes.get(name);
+    if (token === undefined) {
+      token = this.resource.getAttString(name);
+      this.attributes.set(name, token);
+    }
+    return token;
   }
 }
 
