@@ -256,6 +256,25 @@ describe('the bundle bucket', () => {
       + 'usual key is derived: the properties must name the bundle\'s key');
   });
 
+  test('a stack upgraded to properties without bucket, key and Publish: an update in place that calls nothing mutating', async () => {
+    const bundleHash = 'e'.repeat(64);
+    await env.proton.send(new CreateEnvironmentTemplateCommand({ name: 'vpc' }));
+    await env.uploadBundle(BUCKET, usualBundleObjectKey(bundleHash), ENV_BUNDLE);
+    const common = { [P.TEMPLATE_NAME]: 'vpc', [P.MAJOR_VERSION]: '1', [P.BUNDLE_HASH]: bundleHash };
+    const before = { ...common, [P.PUBLISH]: 'true', [P.SOURCE_S3_BUCKET]: BUCKET, [P.SOURCE_S3_KEY]: usualBundleObjectKey(bundleHash) };
+    expect((await deploy(versionEvent('Create', before))).PhysicalResourceId).toBe('vpc:1.0');
+
+    process.env[BUNDLE_BUCKET_VARIABLE] = BUCKET;
+    env.local.requestLog.clear();
+    const updated = await deploy(versionEvent('Update', common, { PhysicalResourceId: 'vpc:1.0', OldResourceProperties: before }));
+    expect(updated.PhysicalResourceId).toBe('vpc:1.0');
+    expect(env.local.requestLog.all.map(e => e.operation).filter(op => !/^(S3\.)?(Get|List|Head)/.test(op))).toEqual([]);
+    // And back (a rollback sends the old properties): the same version, still nothing mutating.
+    const rolledBack = await deploy(versionEvent('Update', before, { PhysicalResourceId: 'vpc:1.0', OldResourceProperties: common }));
+    expect(rolledBack.PhysicalResourceId).toBe('vpc:1.0');
+    expect(env.local.requestLog.all.map(e => e.operation).filter(op => !/^(S3\.)?(Get|List|Head)/.test(op))).toEqual([]);
+  });
+
   test('absent from both: an error naming the property and the variable', async () => {
     const { [P.SOURCE_S3_BUCKET]: _bucket, ...properties } = await environmentTemplate();
     const error = await failure(deploy(versionEvent('Create', properties)));
