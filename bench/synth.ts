@@ -55,11 +55,25 @@ export function measureSynth(): Metric[] {
     ours.push(synthOnce(protonPairs, PAIRS));
   }
   const best = (runs: SynthResult[]) => Math.min(...runs.map(r => r.cpuMs));
+  logFootprint(ours[0].template);
   return [
     atMost(`Synth CPU time, ${PAIRS} template + version pairs (best of ${rounds})`, best(ours), 'ms', best(cfn), 2,
       `${PAIRS} CfnEnvironmentTemplate`),
     atMost(`Synth template size, ${PAIRS} template + version pairs`, ours[0].bytes, 'bytes', cfn[0].bytes, 3, `${PAIRS} CfnEnvironmentTemplate`),
   ];
+}
+
+/** Where the template's bytes go (as CDK writes it, one-space indented): the fixed part, and one pair's resources. */
+function logFootprint(template: any): void {
+  const size = (value: unknown) => Buffer.byteLength(JSON.stringify(value, undefined, 1));
+  const pairTypes = ['Custom::ProtonEnvironmentTemplate', 'Custom::ProtonEnvironmentTemplateVersion'];
+  const without = (types: string[]) => ({
+    ...template, Resources: Object.fromEntries(Object.entries<any>(template.Resources).filter(([, r]) => !types.includes(r.Type))),
+  });
+  const fixed = size(without(pairTypes));
+  const versions = size(template) - size(without([pairTypes[1]]));
+  const perPair = (size(template) - fixed) / PAIRS;
+  console.log(`  per pair: ${Math.round(perPair)} bytes (version ${Math.round(versions / PAIRS)}); fixed part: ${fixed} bytes`);
 }
 
 const countResources = (template: any, type?: string) =>

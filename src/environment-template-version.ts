@@ -1,9 +1,9 @@
-import { IResource, RemovalPolicy, Resource } from 'aws-cdk-lib';
+import { CustomResource, IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes } from './private/properties';
 import { checkMajorVersion, checkMinorVersion, markImportedVersion, unresolvedMinor, defineTemplateVersionResource, markOwnVersion } from './private/template';
-import { checkDescription } from './private/workload';
+import { checkDescription, checkTags } from './private/workload';
 import { TemplateBundle, TemplateBundleKind } from './template-bundle';
 
 /**
@@ -101,6 +101,15 @@ export interface EnvironmentTemplateVersionProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Tags for the version in Proton (at most 47: Proton allows 50 per resource and the library uses up to 3 of its own,
+   * `cdk-proton:*`, which are kept). Sent when the version is registered and kept in sync in place on update; tags
+   * added with `Tags.of(scope).add(...)` are applied too.
+   *
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
 }
 
 /**
@@ -144,7 +153,7 @@ export interface EnvironmentTemplateVersionAttributes {
  * is content-addressed: deploying the same bundle again (a re-delivered event, a rolled-back upgrade's leftover) adopts
  * the version registered from it instead of registering a duplicate; its `cdk-proton:bundle-sha256` tag records the hash.
  */
-export class EnvironmentTemplateVersion extends Resource implements IEnvironmentTemplateVersion {
+export class EnvironmentTemplateVersion extends Resource implements IEnvironmentTemplateVersion, ITaggable {
   /**
    * Imports an environment template version.
    */
@@ -173,12 +182,21 @@ export class EnvironmentTemplateVersion extends Resource implements IEnvironment
   public readonly template: IEnvironmentTemplate;
   /** The major version. */
   public readonly majorVersion: string;
+  private readonly resource: CustomResource;
+  private readonly attributes = new Map<string, string>();
+
   /** The minor version Proton assigned (a token). */
-  public readonly minorVersion: string;
+  public get minorVersion(): string {
+    return this.attribute(TemplateVersionAttributes.MINOR_VERSION);
+  }
   /** The version's ARN (a token). */
-  public readonly templateVersionArn: string;
+  public get templateVersionArn(): string {
+    return this.attribute(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+  }
   /** The bundle the version is registered from. */
   public readonly bundle?: TemplateBundle;
+  /** Tags applied to the Proton template version. */
+  public readonly tags: TagManager;
 
   constructor(scope: Construct, id: string, props: EnvironmentTemplateVersionProps) {
     super(scope, id);
@@ -187,6 +205,8 @@ export class EnvironmentTemplateVersion extends Resource implements IEnvironment
     this.majorVersion = props.majorVersion ?? '1';
     checkMajorVersion(this, 'majorVersion', this.majorVersion);
     checkDescription(this, props.description);
+    checkTags(this, Object.entries(props.tags ?? {}).map(([Key, Value]) => ({ Key, Value })));
+    this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION, props.tags);
     const resource = defineTemplateVersionResource(this, {
       resourceType: ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION,
       template: props.template,
@@ -200,11 +220,21 @@ export class EnvironmentTemplateVersion extends Resource implements IEnvironment
       description: props.description,
       publish: props.publish ?? true,
       removalPolicy: props.removalPolicy,
+      tags: this.tags,
     });
     // The template's name is a literal: the dependency makes CloudFormation create the template first and delete it last.
     resource.node.addDependency(props.template);
     markOwnVersion(this);
-    this.minorVersion = resource.getAttString(TemplateVersionAttributes.MINOR_VERSION);
-    this.templateVersionArn = resource.getAttString(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+    this.resource = resource;
+  }
+
+  /** An attribute's token, made when first read: most versions' attributes are never read, and each token costs synth time. */
+  private attribute(name: string): string {
+    let token = this.attributes.get(name);
+    if (token === undefined) {
+      token = this.resource.getAttString(name);
+      this.attributes.set(name, token);
+    }
+    return token;
   }
 }

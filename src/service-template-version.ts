@@ -1,4 +1,4 @@
-import { IResource, RemovalPolicy, Resource, Stack, Stage, Token } from 'aws-cdk-lib';
+import { CustomResource, IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType, Stack, Stage, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
@@ -6,7 +6,7 @@ import {
   checkMajorVersion, checkMinorVersion, declaredMajors, definedVersions, defineTemplateVersionResource, markImportedVersion, markOwnVersion,
   unresolvedMinor,
 } from './private/template';
-import { checkDescription } from './private/workload';
+import { checkDescription, checkTags } from './private/workload';
 import { IServiceTemplate } from './service-template';
 import { TemplateBundle, TemplateBundleKind } from './template-bundle';
 
@@ -146,6 +146,15 @@ export interface ServiceTemplateVersionProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Tags for the version in Proton (at most 47: Proton allows 50 per resource and the library uses up to 3 of its own,
+   * `cdk-proton:*`, which are kept). Sent when the version is registered and kept in sync in place on update; tags
+   * added with `Tags.of(scope).add(...)` are applied too.
+   *
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
 }
 
 /**
@@ -194,7 +203,7 @@ export interface ServiceTemplateVersionAttributes {
  * is content-addressed: deploying the same bundle again (a re-delivered event, a rolled-back upgrade's leftover) adopts
  * the version registered from it instead of registering a duplicate; its `cdk-proton:bundle-sha256` tag records the hash.
  */
-export class ServiceTemplateVersion extends Resource implements IServiceTemplateVersion {
+export class ServiceTemplateVersion extends Resource implements IServiceTemplateVersion, ITaggable {
   /**
    * Imports an service template version.
    */
@@ -225,12 +234,21 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
   public readonly template: IServiceTemplate;
   /** The major version. */
   public readonly majorVersion: string;
+  private readonly resource: CustomResource;
+  private readonly attributes = new Map<string, string>();
+
   /** The minor version Proton assigned (a token). */
-  public readonly minorVersion: string;
+  public get minorVersion(): string {
+    return this.attribute(TemplateVersionAttributes.MINOR_VERSION);
+  }
   /** The version's ARN (a token). */
-  public readonly templateVersionArn: string;
+  public get templateVersionArn(): string {
+    return this.attribute(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+  }
   /** The bundle the version is registered from. */
   public readonly bundle?: TemplateBundle;
+  /** Tags applied to the Proton template version. */
+  public readonly tags: TagManager;
   /** The environment template major versions the version's service instances can run in. */
   public readonly compatibleEnvironmentTemplates: CompatibleEnvironmentTemplate[];
   /** The sources of the components the version's service instances may attach (none: no components). */
@@ -244,6 +262,8 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
     this.majorVersion = props.majorVersion ?? '1';
     checkMajorVersion(this, 'majorVersion', this.majorVersion);
     checkDescription(this, props.description);
+    checkTags(this, Object.entries(props.tags ?? {}).map(([Key, Value]) => ({ Key, Value })));
+    this.tags = new TagManager(TagType.KEY_VALUE, ResourceTypes.SERVICE_TEMPLATE_VERSION, props.tags);
     checkCompatibleEnvironmentTemplates(this, props.compatibleEnvironmentTemplates);
     const componentSources = [...new Set(props.supportedComponentSources ?? [])];
     this.supportedComponentSources = componentSources;
@@ -260,6 +280,7 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
       description: props.description,
       publish: props.publish ?? true,
       removalPolicy: props.removalPolicy,
+      tags: this.tags,
       extraProperties: {
         [TemplateVersionProperties.COMPATIBLE_ENVIRONMENT_TEMPLATES]: Stack.of(this).toJsonString(
           props.compatibleEnvironmentTemplates.map(c => ({ templateName: c.template.environmentTemplateName, majorVersion: c.majorVersion }))),
@@ -285,8 +306,17 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
       }),
     });
     markOwnVersion(this);
-    this.minorVersion = resource.getAttString(TemplateVersionAttributes.MINOR_VERSION);
-    this.templateVersionArn = resource.getAttString(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+    this.resource = resource;
+  }
+
+  /** An attribute's token, made when first read: most versions' attributes are never read, and each token costs synth time. */
+  private attribute(name: string): string {
+    let token = this.attributes.get(name);
+    if (token === undefined) {
+      token = this.resource.getAttString(name);
+      this.attributes.set(name, token);
+    }
+    return token;
   }
 }
 

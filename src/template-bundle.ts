@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
-import { AssetHashType, aws_s3_assets as s3_assets } from 'aws-cdk-lib';
+import { AssetHashType, Stack, aws_s3_assets as s3_assets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BundleFile, byPath, checkBundle, packBundleSync, SCHEMA_FILE } from './private/bundle';
 import { parseTemplateSchema, TemplateSchema, validateInputs as validateSchemaInputs } from './private/schema';
@@ -73,7 +73,7 @@ export class TemplateBundle {
    */
   public static fromDirectory(directory: string): TemplateBundle {
     const root = resolve(directory);
-    if (!existsSync(root) || !statSync(root).isDirectory()) {
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
       throw new Error(`TemplateBundle.fromDirectory: "${directory}" is not a folder`);
     }
     return new TemplateBundle(root, readBundleFiles(root));
@@ -154,7 +154,8 @@ export class TemplateBundle {
   }
 
   /**
-   * Checks the bundle's layout for the template kind and uploads it as a .tar.gz asset, once per scope.
+   * Checks the bundle's layout for the template kind and uploads it as a .tar.gz asset, once per stack: every
+   * version of the stack registered from this content shares the asset (one object, one grant in the handler's policy).
    *
    * @throws when the bundle breaks one of Proton's rules; the message names the file and the rule
    */
@@ -165,8 +166,9 @@ export class TemplateBundle {
       withBundleName(this.directory, () => checkBundle(this.files, options.kind, customerManaged));
       checkedLayouts.add(layout);
     }
+    const stack = Stack.of(scope);
     const id = `TemplateBundle${this.contentHash.slice(0, 16)}`;
-    const asset = (scope.node.tryFindChild(id) as s3_assets.Asset | undefined) ?? new s3_assets.Asset(scope, id, {
+    const asset = (stack.node.tryFindChild(id) as s3_assets.Asset | undefined) ?? new s3_assets.Asset(stack, id, {
       path: this.writeArchive(),
       assetHash: this.contentHash,
       assetHashType: AssetHashType.CUSTOM,
@@ -192,9 +194,9 @@ export class TemplateBundle {
 function readBundleFiles(root: string): BundleFile[] {
   const files: BundleFile[] = [];
   // Symbolic links are followed (a bundle may link shared files), but a link back into its own folder chain would
-  // never end: the real paths of the folders being walked tell it.
-  const walk = (dir: string, chain: string[]): void => {
-    const real = realpathSync(dir);
+  // never end: the real paths of the folders being walked tell it. Only links need resolving: a plain folder's real
+  // path is its parent's followed by its name, and a plain entry's type is in its directory entry (no stat per file).
+  const walk = (dir: string, real: string, chain: string[]): void => {
     if (chain.includes(real)) {
       throw new Error(`Template bundle ${root}: ${relative(root, dir).split(sep).join('/')} is a symbolic link loop (it leads back to `
         + `${relative(root, real).split(sep).join('/') || '.'}); a bundle must be a finite tree of files`);
@@ -202,14 +204,15 @@ function readBundleFiles(root: string): BundleFile[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);
-      if (statOf(root, path).isDirectory()) {
-        walk(path, [...chain, real]);
+      const isLink = entry.isSymbolicLink();
+      if (isLink ? statOf(root, path).isDirectory() : entry.isDirectory()) {
+        walk(path, isLink ? realpathSync.native(path) : join(real, entry.name), [...chain, real]);
       } else {
         files.push({ path: relative(root, path).split(sep).join('/'), content: readFileSync(path) });
       }
     }
   };
-  walk(root, []);
+  walk(root, realpathSync.native(root), []);
   return files.sort(byPath);
 }
 

@@ -32,13 +32,13 @@ test('defines a Custom::ProtonEnvironmentTemplate served by the stack\'s provide
   });
 });
 
-test('is deleted with the stack by default, retained on request', () => {
+test('is deleted with the stack by default (CloudFormation\'s default: no policy written), retained on request', () => {
   const stack = newStack();
   new EnvironmentTemplate(stack, 'Deleted');
   new EnvironmentTemplate(stack, 'Retained', { removalPolicy: RemovalPolicy.RETAIN });
   const template = Template.fromStack(stack);
-  expect(Object.values(template.findResources(TEMPLATE_TYPE)).map(r => r.DeletionPolicy).sort())
-    .toEqual(['Delete', 'Retain']);
+  expect(Object.values(template.findResources(TEMPLATE_TYPE)).map(r => [r.DeletionPolicy, r.UpdateReplacePolicy]))
+    .toEqual([[undefined, undefined], ['Retain', 'Retain']]);
 });
 
 describe('adoptExisting', () => {
@@ -57,7 +57,7 @@ describe('adoptExisting', () => {
     new EnvironmentTemplate(stack, 'Adopted', { environmentTemplateName: 'legacy-vpc', adoptExisting: true, removalPolicy: RemovalPolicy.DESTROY });
     Template.fromStack(stack).hasResource(TEMPLATE_TYPE, {
       Properties: Match.objectLike({ AdoptExisting: 'true' }),
-      DeletionPolicy: 'Delete',
+      DeletionPolicy: Match.absent(),
     });
   });
 
@@ -66,7 +66,7 @@ describe('adoptExisting', () => {
     new EnvironmentTemplate(stack, 'Own', { environmentTemplateName: 'vpc-env', adoptExisting: false });
     Template.fromStack(stack).hasResource(TEMPLATE_TYPE, {
       Properties: Match.objectLike({ TemplateName: 'vpc-env', AdoptExisting: Match.absent() }),
-      DeletionPolicy: 'Delete',
+      DeletionPolicy: Match.absent(),
     });
   });
 });

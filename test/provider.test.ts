@@ -1,3 +1,6 @@
+import { appendFileSync, cpSync, mkdtempSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EnvironmentTemplate, EnvironmentTemplateVersion, TemplateBundle } from '../src';
@@ -83,6 +86,27 @@ test('grantBundleRead allows reading one object', () => {
   });
 });
 
+test('the first bundle\'s bucket is the stack\'s bundle bucket, in both handler functions\' environment; another one is not', () => {
+  const stack = new Stack(new App(), 'Stack');
+  const provider = ProtonProvider.of(stack);
+  expect(provider.grantBundleRead('bundles', 'one.tar.gz')).toBe(true);
+  expect(provider.grantBundleRead('bundles', 'two.tar.gz')).toBe(true);
+  expect(provider.grantBundleRead('elsewhere', 'three.tar.gz')).toBe(false);
+  const handlers = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: HANDLER });
+  expect(Object.values(handlers).map(f => f.Properties.Environment.Variables.PROTON_BUNDLE_BUCKET)).toEqual(['bundles', 'bundles']);
+});
+
+test('many versions of one bundle: the policy grants its object once, and the versions do not repeat its bucket', () => {
+  const template = Template.fromStack(stackWithVersions(new App(), 'Stack', 30));
+  const [policy] = Object.values(template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }] },
+  }));
+  const reads = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Action === 's3:GetObject');
+  expect(reads).toHaveLength(1);
+  expect(Array.isArray(reads[0].Resource) ? reads[0].Resource : [reads[0].Resource]).toHaveLength(1);
+  template.allResourcesProperties('Custom::ProtonEnvironmentTemplateVersion', { SourceS3Bucket: Match.absent() });
+});
+
 /** The policy document as IAM stores it: CloudFormation's Fn::Join of the partition resolved, no whitespace. */
 function resolvedDocument(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(resolvedDocument);
@@ -129,4 +153,22 @@ describe('the provider role\'s Proton policy', () => {
     }
     expect(policySize(stack)).toBeLessThanOrEqual(10_240);
   });
+});
+
+test('past 20 bundles, the policy grants their bucket\'s objects once', () => {
+  const stack = new Stack(new App(), 'Stack');
+  const template = new EnvironmentTemplate(stack, 'Template');
+  const dir = mkdtempSync(path.join(tmpdir(), 'bundles-'));
+  for (let i = 0; i < 21; i++) {
+    const bundle = path.join(dir, `v${i}`);
+    cpSync(`${__dirname}/fixtures/proton-samples/environment-templates/vpc-env/v1`, bundle, { recursive: true });
+    appendFileSync(path.join(bundle, 'infrastructure', 'cloudformation.yaml'), `# version ${i}\n`);
+    new EnvironmentTemplateVersion(stack, `Version${i}`, { template, bundle: TemplateBundle.fromDirectory(bundle), majorVersion: String(i + 1) });
+  }
+  const [policy] = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^CdkProtonProviderRole') }] },
+  }));
+  const [read] = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Action === 's3:GetObject');
+  expect(JSON.stringify(read.Resource)).toMatch(/assets-.*\/\*/);
+  expect(Array.isArray(read.Resource) ? read.Resource : [read.Resource]).toHaveLength(1);
 });

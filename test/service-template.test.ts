@@ -36,12 +36,12 @@ test('defines a Custom::ProtonServiceTemplate with every property; the ARN is co
   expect(stack.resolve(template.serviceTemplateArn)).toEqual(templateArn());
 });
 
-test('is deleted with the stack by default, retained on request', () => {
+test('is deleted with the stack by default (CloudFormation\'s default: no policy written), retained on request', () => {
   const stack = newStack();
   new ServiceTemplate(stack, 'Deleted');
   new ServiceTemplate(stack, 'Retained', { removalPolicy: RemovalPolicy.RETAIN });
-  expect(Object.values(Template.fromStack(stack).findResources(TEMPLATE_TYPE)).map(r => r.DeletionPolicy).sort())
-    .toEqual(['Delete', 'Retain']);
+  expect(Object.values(Template.fromStack(stack).findResources(TEMPLATE_TYPE)).map(r => [r.DeletionPolicy, r.UpdateReplacePolicy]))
+    .toEqual([[undefined, undefined], ['Retain', 'Retain']]);
 });
 
 test('an adopted template is retained by default, and the handler is told to adopt', () => {
@@ -55,7 +55,7 @@ test('an adopted template is retained by default, and the handler is told to ado
   });
   assertions.hasResource(TEMPLATE_TYPE, {
     Properties: Match.objectLike({ TemplateName: 'other', AdoptExisting: 'true' }),
-    DeletionPolicy: 'Delete',
+    DeletionPolicy: Match.absent(),
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import { TemplateBundle, TemplateBundleKind } from '../src';
 import * as bundleModule from '../src/private/bundle';
 
@@ -144,11 +145,11 @@ describe('TemplateBundle.validateInputs', () => {
 });
 
 describe('TemplateBundle.bind', () => {
-  test('uploads the bundle as an asset keyed by the content hash, once per scope', () => {
+  test('uploads the bundle as an asset keyed by the content hash, once per stack whatever the scope', () => {
     const stack = new Stack();
     const bundle = TemplateBundle.fromDirectory(FARGATE_SVC);
-    const config = bundle.bind(stack, { kind: TemplateBundleKind.SERVICE });
-    const again = TemplateBundle.fromDirectory(FARGATE_SVC).bind(stack, { kind: TemplateBundleKind.SERVICE });
+    const config = bundle.bind(new Construct(stack, 'VersionOne'), { kind: TemplateBundleKind.SERVICE });
+    const again = TemplateBundle.fromDirectory(FARGATE_SVC).bind(new Construct(stack, 'VersionTwo'), { kind: TemplateBundleKind.SERVICE });
     expect(again.asset).toBe(config.asset);
     expect(stack.node.children.filter(c => c.node.id.startsWith('TemplateBundle'))).toHaveLength(1);
     // The CDK hashes a custom asset hash once more.

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { App, CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, DefaultStackSynthesizer, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import {
@@ -12,7 +12,9 @@ import {
   ServiceTemplate,
   ServiceTemplateVersion,
   TemplateBundle,
+  TemplateBundleKind,
 } from '../src';
+import { usualBundleObjectKey } from '../src/private/bundle-key';
 
 const SAMPLES = join(__dirname, 'fixtures', 'proton-samples');
 const ENV_BUNDLE = TemplateBundle.fromDirectory(join(SAMPLES, 'environment-templates', 'vpc-env', 'v1'));
@@ -65,16 +67,21 @@ describe('EnvironmentTemplateVersion', () => {
       TemplateName: 'vpc',
       MajorVersion: '1',
       Description: 'first version',
-      Publish: 'true',
-      SourceS3Bucket: 'cdk-hnb659fds-assets-123456789012-us-east-1',
-      SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
+      // Published: the handler's default when Publish is absent. The bucket is the stack's bundle bucket, set once in the
+      // handler's environment, and the key the usual one of the bundle's asset, which the handler derives from BundleHash.
       // Content-addressed: the handler adopts a version registered from the same bundle, and others find it by this hash.
       BundleHash: ENV_BUNDLE.contentHash,
       ServiceTimeout: '3600',
     });
     expect(ENV_BUNDLE.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(usualBundleObjectKey(ENV_BUNDLE.contentHash)).toBe(ENV_BUNDLE.bind(stack, { kind: TemplateBundleKind.ENVIRONMENT }).objectKey);
+    const handlers = Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Description: 'lambda/proton.lambda.ts' } });
+    expect(Object.values(handlers).map(f => f.Properties.Environment.Variables.PROTON_BUNDLE_BUCKET))
+      .toEqual(['cdk-hnb659fds-assets-123456789012-us-east-1', 'cdk-hnb659fds-assets-123456789012-us-east-1']);
     expect(resource.DependsOn).toContain(logicalId(stack, template));
-    expect(resource.DeletionPolicy).toBe('Delete');
+    // Deleted with the stack: CloudFormation's default when DeletionPolicy and UpdateReplacePolicy are absent.
+    expect(resource.DeletionPolicy).toBeUndefined();
+    expect(resource.UpdateReplacePolicy).toBeUndefined();
   });
 
   test('publish false, another major, no description', () => {
@@ -138,7 +145,7 @@ describe('EnvironmentTemplateVersion', () => {
             Effect: 'Allow',
             Action: 's3:GetObject',
             Resource: {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-us-east-1/${version.Properties.SourceS3Key}`]],
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-us-east-1/${usualBundleObjectKey(version.Properties.BundleHash)}`]],
             },
           },
         ],
@@ -222,12 +229,12 @@ describe('ServiceTemplateVersion', () => {
     expect(resource.Properties).toMatchObject({
       TemplateName: 'web',
       MajorVersion: '1',
-      Publish: 'true',
-      SourceS3Key: expect.stringMatching(/^[0-9a-f]{64}\.gz$/),
       CompatibleEnvironmentTemplates: '[{"templateName":"vpc","majorVersion":"1"}]',
       SupportedComponentSources: '["DIRECTLY_DEFINED"]',
       BundleHash: SVC_BUNDLE.contentHash,
     });
+    expect(resource.Properties.Publish).toBeUndefined(); // published: the handler's default
+    expect(resource.Properties.SourceS3Key).toBeUndefined(); // the usual key, derived from BundleHash
     expect(resource.DependsOn).toEqual(expect.arrayContaining([logicalId(stack, template), logicalId(stack, environmentTemplate)]));
     expect(version.compatibleEnvironmentTemplates).toEqual([{ template: environmentTemplate, majorVersion: '1' }]);
   });
@@ -392,4 +399,62 @@ test('a service template version deploys after the app\'s versions of its compat
   const [svcVersionId] = Object.keys(template.findResources('Custom::ProtonServiceTemplateVersion'));
   const envVersionId = stack.getLogicalId(envVersion.node.defaultChild as CfnElement);
   expect(template.toJSON().Resources[svcVersionId].DependsOn).toContain(envVersionId);
+});
+
+test('a bundle key other than the usual one (a synthesizer with a bucket prefix) is sent', () => {
+  const stack = new Stack(new App(), 'Prefixed', {
+    env: { account: '123456789012', region: 'us-east-1' }, synthesizer: new DefaultStackSynthesizer({ bucketPrefix: 'bundles/' }),
+  });
+  const template = new EnvironmentTemplate(stack, 'Template', { environmentTemplateName: 'vpc' });
+  new EnvironmentTemplateVersion(stack, 'Version', { template, bundle: ENV_BUNDLE });
+  Template.fromStack(stack).hasResourceProperties('Custom::ProtonEnvironmentTemplateVersion', {
+    SourceS3Key: `bundles/${usualBundleObjectKey(ENV_BUNDLE.contentHash)}`,
+    SourceS3Bucket: Match.absent(),
+  });
+});
+
+describe('tags on template versions', () => {
+  const tagsOf = (stack: Stack, type: string) => Object.values(Template.fromStack(stack).findResources(type))
+    .map(r => r.Properties.Tags === undefined ? undefined : JSON.parse(r.Properties.Tags));
+
+  test('the tags prop and Tags.of() reach an environment template version, in Proton\'s field names', () => {
+    const stack = newStack();
+    const { version } = environmentVersion(stack, { tags: { team: 'platform' } });
+    Tags.of(version).add('cost-center', '42');
+    expect(tagsOf(stack, 'Custom::ProtonEnvironmentTemplateVersion'))
+      .toEqual([[{ key: 'cost-center', value: '42' }, { key: 'team', value: 'platform' }]]);
+  });
+
+  test('a stack\'s tags reach a service template version; none: no Tags property', () => {
+    const tagged = newStack('Tagged');
+    const env = new EnvironmentTemplate(tagged, 'EnvTemplate', { environmentTemplateName: 'vpc' });
+    new EnvironmentTemplateVersion(tagged, 'EnvVersion', { template: env, bundle: ENV_BUNDLE });
+    new ServiceTemplateVersion(tagged, 'Version', {
+      template: new ServiceTemplate(tagged, 'Template', { serviceTemplateName: 'web' }),
+      bundle: SVC_BUNDLE,
+      compatibleEnvironmentTemplates: [{ template: env, majorVersion: '1' }],
+    });
+    Tags.of(tagged).add('owner', 'team-a');
+    expect(tagsOf(tagged, 'Custom::ProtonServiceTemplateVersion')).toEqual([[{ key: 'owner', value: 'team-a' }]]);
+
+    const untagged = newStack('Untagged');
+    environmentVersion(untagged);
+    expect(tagsOf(untagged, 'Custom::ProtonEnvironmentTemplateVersion')).toEqual([undefined]);
+  });
+
+  test('tags break Proton\'s rules: an error naming the version, the tag and the rule', () => {
+    expect(() => environmentVersion(newStack(), { tags: { 'cdk-proton:bundle-sha256': 'x' } }))
+      .toThrow('Platform/Version: tags: key "cdk-proton:bundle-sha256" uses the prefix cdk-proton:, which this library reserves for its own tags');
+    expect(() => environmentVersion(newStack(), { tags: { 'AWS:team': 'x' } }))
+      .toThrow('Platform/Version: tags: key "AWS:team" uses the prefix aws:, which AWS reserves (in any case)');
+    const many = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`tag-${i}`, 'v']));
+    expect(() => environmentVersion(newStack(), { tags: many }))
+      .toThrow('Platform/Version: tags: 48 tags; Proton allows 50 per resource, of which cdk-proton uses 3');
+    // Added with Tags.of(): checked at synth.
+    const stack = newStack();
+    const { version } = environmentVersion(stack);
+    Tags.of(version).add('team', 'x'.repeat(257));
+    expect(() => Template.fromStack(stack))
+      .toThrow('Platform/Version: tags: the value of "team" is 257 characters long; Proton accepts at most 256');
+  });
 });

@@ -17,8 +17,9 @@
  *   that frees it deletes it, and a later deploy of the same bundle reuses it. No path waits into a timeout.
  */
 import { TagResourceCommand, TemplateVersionStatus } from '@aws-sdk/client-proton';
+import { usualBundleObjectKey } from '../../src/private/bundle-key';
 import {
-  CompatibleEnvironmentTemplateProperty, ResourceTypes, SystemTags, TemplateVersionAttributes, TemplateVersionProperties as P,
+  BUNDLE_BUCKET_VARIABLE, CompatibleEnvironmentTemplateProperty, ResourceTypes, SystemTags, TemplateVersionAttributes, TemplateVersionProperties as P,
 } from '../../src/private/properties';
 import { errorMessage, errorName, isConflict, isIdempotentParameterMismatch, isNotDraft } from '../shared/errors';
 import { acted, DONE, lifecycle, pending, Progress, ProtonResource, StepContext } from '../shared/lifecycle';
@@ -52,8 +53,8 @@ export function decodeTemplateVersionProperties(properties: ResourceProperties |
     majorVersion: reader.string(P.MAJOR_VERSION),
     description: reader.optionalString(P.DESCRIPTION),
     publish: reader.boolean(P.PUBLISH, true),
-    sourceBucket: reader.string(P.SOURCE_S3_BUCKET),
-    sourceKey: reader.string(P.SOURCE_S3_KEY),
+    sourceBucket: reader.optionalString(P.SOURCE_S3_BUCKET) ?? stackBundleBucket(resourceType),
+    sourceKey: reader.optionalString(P.SOURCE_S3_KEY) ?? usualKey(resourceType, reader.optionalString(P.BUNDLE_HASH)),
     bundleHash: reader.optionalString(P.BUNDLE_HASH),
     compatibleEnvironmentTemplates: reader.objectList(P.COMPATIBLE_ENVIRONMENT_TEMPLATES, ['templateName', 'majorVersion']),
     supportedComponentSources: reader.stringList(P.SUPPORTED_COMPONENT_SOURCES),
@@ -63,6 +64,25 @@ export function decodeTemplateVersionProperties(properties: ResourceProperties |
     throw new Error(`${resourceType} property ${P.COMPATIBLE_ENVIRONMENT_TEMPLATES}: at least one compatible environment template is required`);
   }
   return spec;
+}
+
+/** The bucket of a version whose properties leave SourceS3Bucket out: the stack's bundle bucket, set in the handler's environment. */
+function stackBundleBucket(resourceType: string): string {
+  const bucket = process.env[BUNDLE_BUCKET_VARIABLE];
+  if (!bucket) {
+    throw new Error(`${resourceType} property ${P.SOURCE_S3_BUCKET}: absent, and the handler's ${BUNDLE_BUCKET_VARIABLE} environment `
+      + 'variable (the stack\'s bundle bucket) is not set: the properties must name the bundle\'s bucket');
+  }
+  return bucket;
+}
+
+/** The key of a version whose properties leave SourceS3Key out: the usual one of its bundle's asset. */
+function usualKey(resourceType: string, bundleHash: string | undefined): string {
+  if (bundleHash === undefined) {
+    throw new Error(`${resourceType} property ${P.SOURCE_S3_KEY}: absent, and so is ${P.BUNDLE_HASH}, from which the usual key is derived: `
+      + 'the properties must name the bundle\'s key');
+  }
+  return usualBundleObjectKey(bundleHash);
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

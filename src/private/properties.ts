@@ -42,6 +42,12 @@ export const HANDLER_PHASE_VARIABLE = 'PROTON_HANDLER_PHASE';
 export type HandlerPhase = 'onEvent' | 'isComplete';
 
 /**
+ * The environment variable holding the stack's template bundle bucket (where its assets go): template versions whose
+ * bundle is there leave SourceS3Bucket out, so a large platform stack does not repeat the bucket on every version.
+ */
+export const BUNDLE_BUCKET_VARIABLE = 'PROTON_BUNDLE_BUCKET';
+
+/**
  * Tags the handler sets on Proton resources (they count toward Proton's 50 tags per resource). Public contract: stacks
  * deployed with one version of the library are read by the next.
  */
@@ -88,8 +94,12 @@ export const TemplateVersionProperties = {
   DESCRIPTION: 'Description',
   /** 'true' | 'false' (absent = 'true'). false to true publishes in place; true to false replaces. */
   PUBLISH: 'Publish',
-  /** The bundle's S3 location. A new bundle replaces the version. */
+  /**
+   * The bundle's S3 location. A new bundle replaces the version. SourceS3Bucket is absent when the bundle is in the
+   * stack's bundle bucket, which the handler reads from its PROTON_BUNDLE_BUCKET variable (BUNDLE_BUCKET_VARIABLE).
+   */
   SOURCE_S3_BUCKET: 'SourceS3Bucket',
+  /** Absent when the key is the usual one for the bundle's asset, `<sha256 of BundleHash>.gz` (src/private/bundle-key.ts). */
   SOURCE_S3_KEY: 'SourceS3Key',
   /** Service versions only: JSON list of `{ "templateName": string, "majorVersion": string }`, 1 to 10 entries. */
   COMPATIBLE_ENVIRONMENT_TEMPLATES: 'CompatibleEnvironmentTemplates',

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as custom_resources from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { HANDLER_PHASE_VARIABLE, HandlerPhase } from './properties';
+import { BUNDLE_BUCKET_VARIABLE, HANDLER_PHASE_VARIABLE, HandlerPhase } from './properties';
 import { ProtonFunction } from '../handlers/proton-function';
 import { ProtonHandler } from '../proton-handler';
 import { removeProtonResourcesAtSynth } from './proton-free';
@@ -82,6 +82,12 @@ export class ProtonProvider extends Construct {
   private readonly families = new Map<ProtonResourceFamily, { actions: Set<string>; arns: Set<string> }>();
   private readonly passedRoles = new Set<iam.IRole>();
   private readonly bundleObjects = new Set<string>();
+  /** Both handler functions: the stack's bundle bucket is set in their environment. */
+  private readonly handlerFunctions: ProtonFunction[] = [];
+  /** The bucket the handler knows from BUNDLE_BUCKET_VARIABLE (resolved, as JSON), once a bundle is granted. */
+  private bundleBucket?: string;
+  /** Resolved buckets (as JSON) by bucket name: each bundle's asset has a token of its own for the same bucket. */
+  private readonly resolvedBuckets = new Map<string, string>();
   private readonly otherStatements: iam.PolicyStatement[] = [];
 
   private constructor(scope: Construct, id: string) {
@@ -105,9 +111,12 @@ export class ProtonProvider extends Construct {
       }),
       environment: { [HANDLER_PHASE_VARIABLE]: phase, PROTON_POLL_BUDGET_MS: String(ProtonProvider.POLL_BUDGET.toMilliseconds()) },
     });
+    this.handlerFunctions.push(
+      handlerFunction('onEvent', 'OnEvent', ProtonProvider.ON_EVENT_TIMEOUT),
+      handlerFunction('isComplete', 'IsComplete', ProtonProvider.IS_COMPLETE_TIMEOUT));
     const provider = new custom_resources.Provider(this, 'Provider', {
-      onEventHandler: handlerFunction('onEvent', 'OnEvent', ProtonProvider.ON_EVENT_TIMEOUT),
-      isCompleteHandler: handlerFunction('isComplete', 'IsComplete', ProtonProvider.IS_COMPLETE_TIMEOUT),
+      onEventHandler: this.handlerFunctions[0],
+      isCompleteHandler: this.handlerFunctions[1],
       queryInterval: ProtonProvider.QUERY_INTERVAL,
       totalTimeout: ProtonProvider.TOTAL_TIMEOUT,
     });
@@ -139,10 +148,27 @@ export class ProtonProvider extends Construct {
     this.otherStatements.push(statement);
   }
 
-  /** Lets the handler read one template bundle object: Proton reads the bundle from S3 with the caller's credentials. */
-  public grantBundleRead(bucketName: string, objectKey: string): void {
-    this.bundleObjects.add(Stack.of(this).formatArn({ service: 's3', region: '', account: '', resource: bucketName, resourceName: objectKey }));
+  /**
+   * Lets the handler read one template bundle object: Proton reads the bundle from S3 with the caller's credentials.
+   *
+   * @returns whether the object is in the stack's bundle bucket (the first bundle's, usually the stack's asset bucket),
+   * which the handler knows from its environment: the version's properties then need not name it
+   */
+  public grantBundleRead(bucketName: string, objectKey: string): boolean {
+    const stack = Stack.of(this);
+    this.bundleObjects.add(stack.formatArn({ service: 's3', region: '', account: '', resource: bucketName, resourceName: objectKey }));
+    let resolved = this.resolvedBuckets.get(bucketName);
+    if (resolved === undefined) {
+      resolved = JSON.stringify(stack.resolve(bucketName));
+      this.resolvedBuckets.set(bucketName, resolved);
+    }
+    if (this.bundleBucket === undefined) {
+      this.bundleBucket = resolved;
+      this.handlerFunctions.forEach(fn => fn.addEnvironment(BUNDLE_BUCKET_VARIABLE, bucketName));
+    }
+    return resolved === this.bundleBucket;
   }
+
 
   /** A custom resource served by this provider, with the provider's service timeout. */
   public customResource(scope: Construct, id: string, options: ProtonCustomResourceOptions): CustomResource {
@@ -174,7 +200,8 @@ export class ProtonProvider extends Construct {
     const objects = [...this.bundleObjects].sort();
     if (objects.length > 0) {
       // Bundles are content-addressed objects of the stack's asset bucket; many of them share the bucket's ARN.
-      const buckets = [...new Set(objects.map(arn => arn.replace(/\/[^/]*$/, '/*')))];
+      // Each bundle's asset names the bucket with a token of its own: patterns are told apart by their resolved value.
+      const buckets = [...new Map(objects.map(arn => arn.replace(/\/[^/]*$/, '/*')).map(pattern => [JSON.stringify(stack.resolve(pattern)), pattern])).values()];
       listed.set('bundles', { names: objects.length <= MAX_LISTED_ARNS_PER_FAMILY ? objects : buckets, patterns: buckets });
     }
     // IAM limits a role's inline policies to 10,240 bytes: while the listed ARNs would take more than their share,

@@ -1,6 +1,7 @@
 /** Synth-time helpers shared by the template and template version constructs. */
-import { Annotations, CustomResource, Lazy, RemovalPolicy, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
+import { Annotations, CfnResource, CustomResource, Lazy, RemovalPolicy, Stack, Stage, TagManager, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
+import { usualBundleObjectKey } from './bundle-key';
 import { ResourceTypes, TemplateProperties, TemplateVersionProperties } from './properties';
 import { ProtonProvider } from './provider';
 import { checkDescription, checkResourceName, claimName, definedProperties, renderTags } from './workload';
@@ -119,6 +120,8 @@ export interface TemplateVersionResourceOptions {
   readonly description?: string;
   readonly publish: boolean;
   readonly removalPolicy?: RemovalPolicy;
+  /** The user's tags (the handler adds and keeps its own `cdk-proton:*` ones). */
+  readonly tags: TagManager;
   /** Service versions only, in the wire format (src/private/properties.ts). */
   readonly extraProperties?: { [name: string]: string };
 }
@@ -156,21 +159,40 @@ export function defineTemplateVersionResource(scope: Construct, options: Templat
     `proton:Get${kind}Template`,
     'proton:TagResource', 'proton:UntagResource', 'proton:ListTagsForResource',
   ]);
-  provider.grantBundleRead(bundle.bucketName, bundle.objectKey);
-  return provider.customResource(scope, 'Resource', {
+  const inStackBundleBucket = provider.grantBundleRead(bundle.bucketName, bundle.objectKey);
+  const usualObjectKey = bundle.objectKey === usualBundleObjectKey(options.bundle.contentHash);
+  return withDefaultRemovalPolicyOmitted(provider.customResource(scope, 'Resource', {
     resourceType: options.resourceType,
     removalPolicy: options.removalPolicy,
     properties: {
       [TemplateVersionProperties.TEMPLATE_NAME]: options.templateName,
       [TemplateVersionProperties.MAJOR_VERSION]: options.majorVersion,
       ...(options.description !== undefined ? { [TemplateVersionProperties.DESCRIPTION]: options.description } : {}),
-      [TemplateVersionProperties.PUBLISH]: String(options.publish),
-      [TemplateVersionProperties.SOURCE_S3_BUCKET]: bundle.bucketName,
-      [TemplateVersionProperties.SOURCE_S3_KEY]: bundle.objectKey,
+      // Absent means published (the handler's default), the usual case: one line less per version.
+      ...(options.publish ? {} : { [TemplateVersionProperties.PUBLISH]: 'false' }),
+      // The stack's bundle bucket is in the handler's environment: named here only when the bundle is elsewhere.
+      ...(inStackBundleBucket ? {} : { [TemplateVersionProperties.SOURCE_S3_BUCKET]: bundle.bucketName }),
+      // The usual key is derived from the bundle hash by the handler: named here only when the synthesizer chose another.
+      ...(usualObjectKey ? {} : { [TemplateVersionProperties.SOURCE_S3_KEY]: bundle.objectKey }),
       [TemplateVersionProperties.BUNDLE_HASH]: options.bundle.contentHash,
       ...options.extraProperties,
+      // Tags.of() adds tags until synth: rendered then, absent when there are none.
+      [TemplateVersionProperties.TAGS]: Lazy.string({ produce: () => renderTags(scope, options.tags) }),
     },
-  });
+  }), options.removalPolicy);
+}
+
+/**
+ * CloudFormation deletes a resource that has no DeletionPolicy or UpdateReplacePolicy, so DESTROY (the default) writes
+ * neither: two lines less on each of the many template and version resources of a large platform stack.
+ */
+function withDefaultRemovalPolicyOmitted(resource: CustomResource, removalPolicy: RemovalPolicy | undefined): CustomResource {
+  if ((removalPolicy ?? RemovalPolicy.DESTROY) === RemovalPolicy.DESTROY) {
+    const cfn = resource.node.defaultChild as CfnResource;
+    cfn.cfnOptions.deletionPolicy = undefined;
+    cfn.cfnOptions.updateReplacePolicy = undefined;
+  }
+  return resource;
 }
 
 /** The majors this app's version constructs declare, per template this app creates (not imported, not adopted). */
@@ -235,7 +257,7 @@ export function defineTemplateResource(scope: Construct, options: TemplateResour
   ]);
   // Not 'Resource', the id of the AWS::Proton::* resource of cdk-proton 0.1: CloudFormation can't change a resource's
   // type in place, so a new logical id makes upgrading a 0.1 stack a replacement (see the README).
-  return provider.customResource(scope, 'Template', {
+  return withDefaultRemovalPolicyOmitted(provider.customResource(scope, 'Template', {
     resourceType: kind === 'Environment' ? ResourceTypes.ENVIRONMENT_TEMPLATE : ResourceTypes.SERVICE_TEMPLATE,
     removalPolicy: options.removalPolicy,
     properties: definedProperties({
@@ -247,7 +269,7 @@ export function defineTemplateResource(scope: Construct, options: TemplateResour
       [TemplateProperties.ADOPT_EXISTING]: options.adoptExisting ? 'true' : undefined,
       [TemplateProperties.TAGS]: Lazy.string({ produce: () => renderTags(scope, options.tags) }),
     }),
-  });
+  }), options.removalPolicy);
 }
 
 /**

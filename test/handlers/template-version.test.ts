@@ -15,7 +15,8 @@ import {
 import { handler } from '../../lambda/proton.lambda';
 import { POLL_BUDGET_VARIABLE } from '../../lambda/shared/lifecycle';
 import { CustomResourceEvent, ProviderFailure, runProvider } from '../../src/local/deploy/provider-runner';
-import { ResourceTypes, SystemTags, TemplateVersionProperties as P } from '../../src/private/properties';
+import { usualBundleObjectKey } from '../../src/private/bundle-key';
+import { BUNDLE_BUCKET_VARIABLE, ResourceTypes, SystemTags, TemplateVersionProperties as P } from '../../src/private/properties';
 import { sampleBundle, TEST_CREDENTIALS, TEST_REGION, useProtonLocal } from '../local/helpers';
 
 const env = useProtonLocal({ registrationDelayMs: 30 });
@@ -225,6 +226,60 @@ describe('create', () => {
     const properties = await environmentTemplate();
     const error = await failure(deploy(versionEvent('Create', { ...properties, [P.PUBLISH]: 'yes' })));
     expect(error.message).toBe(`${ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION} property Publish: 'true' or 'false' is required, got "yes"`);
+  });
+});
+
+describe('the bundle bucket', () => {
+  afterEach(() => {
+    delete process.env[BUNDLE_BUCKET_VARIABLE];
+  });
+
+  test('absent from the properties: the stack\'s bundle bucket, from the handler\'s environment; published when Publish is absent', async () => {
+    const { [P.SOURCE_S3_BUCKET]: _bucket, [P.PUBLISH]: _publish, ...properties } = await environmentTemplate();
+    process.env[BUNDLE_BUCKET_VARIABLE] = BUCKET;
+    const result = await deploy(versionEvent('Create', properties));
+    expect(result.PhysicalResourceId).toBe('vpc:1.0');
+    expect((await getVersion('vpc', '1', '0')).status).toBe('PUBLISHED');
+  });
+
+  test('no SourceS3Key: the usual key of the bundle\'s asset, derived from BundleHash', async () => {
+    const bundleHash = 'd'.repeat(64);
+    await env.proton.send(new CreateEnvironmentTemplateCommand({ name: 'vpc' }));
+    await env.uploadBundle(BUCKET, usualBundleObjectKey(bundleHash), ENV_BUNDLE);
+    const properties = { [P.TEMPLATE_NAME]: 'vpc', [P.MAJOR_VERSION]: '1', [P.SOURCE_S3_BUCKET]: BUCKET, [P.BUNDLE_HASH]: bundleHash };
+    expect((await deploy(versionEvent('Create', properties))).PhysicalResourceId).toBe('vpc:1.0');
+    expect((await tagsOf('vpc:1.0'))[SystemTags.BUNDLE_HASH]).toBe(bundleHash);
+
+    const { [P.BUNDLE_HASH]: _hash, ...withoutHash } = properties;
+    const error = await failure(deploy(versionEvent('Create', withoutHash)));
+    expect(error.message).toBe(`${ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION} property SourceS3Key: absent, and so is BundleHash, from which the `
+      + 'usual key is derived: the properties must name the bundle\'s key');
+  });
+
+  test('a stack upgraded to properties without bucket, key and Publish: an update in place that calls nothing mutating', async () => {
+    const bundleHash = 'e'.repeat(64);
+    await env.proton.send(new CreateEnvironmentTemplateCommand({ name: 'vpc' }));
+    await env.uploadBundle(BUCKET, usualBundleObjectKey(bundleHash), ENV_BUNDLE);
+    const common = { [P.TEMPLATE_NAME]: 'vpc', [P.MAJOR_VERSION]: '1', [P.BUNDLE_HASH]: bundleHash };
+    const before = { ...common, [P.PUBLISH]: 'true', [P.SOURCE_S3_BUCKET]: BUCKET, [P.SOURCE_S3_KEY]: usualBundleObjectKey(bundleHash) };
+    expect((await deploy(versionEvent('Create', before))).PhysicalResourceId).toBe('vpc:1.0');
+
+    process.env[BUNDLE_BUCKET_VARIABLE] = BUCKET;
+    env.local.requestLog.clear();
+    const updated = await deploy(versionEvent('Update', common, { PhysicalResourceId: 'vpc:1.0', OldResourceProperties: before }));
+    expect(updated.PhysicalResourceId).toBe('vpc:1.0');
+    expect(env.local.requestLog.all.map(e => e.operation).filter(op => !/^(S3\.)?(Get|List|Head)/.test(op))).toEqual([]);
+    // And back (a rollback sends the old properties): the same version, still nothing mutating.
+    const rolledBack = await deploy(versionEvent('Update', before, { PhysicalResourceId: 'vpc:1.0', OldResourceProperties: common }));
+    expect(rolledBack.PhysicalResourceId).toBe('vpc:1.0');
+    expect(env.local.requestLog.all.map(e => e.operation).filter(op => !/^(S3\.)?(Get|List|Head)/.test(op))).toEqual([]);
+  });
+
+  test('absent from both: an error naming the property and the variable', async () => {
+    const { [P.SOURCE_S3_BUCKET]: _bucket, ...properties } = await environmentTemplate();
+    const error = await failure(deploy(versionEvent('Create', properties)));
+    expect(error.message).toBe(`${ResourceTypes.ENVIRONMENT_TEMPLATE_VERSION} property SourceS3Bucket: absent, and the handler's `
+      + 'PROTON_BUNDLE_BUCKET environment variable (the stack\'s bundle bucket) is not set: the properties must name the bundle\'s bucket');
   });
 });
 
