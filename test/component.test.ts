@@ -79,7 +79,6 @@ describe('Component', () => {
     const resource = properties(stack);
     expect(resource.Properties).toEqual({
       ServiceToken: expect.anything(),
-      ServiceTimeout: '3600',
       ComponentName: 'bucket',
       Manifest: expect.stringContaining('template_language: cloudformation'),
       TemplateFile: expect.stringContaining('S3BucketAccessPolicy'),

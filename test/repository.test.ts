@@ -30,7 +30,6 @@ describe('Repository', () => {
     expect(Object.values(resources).map((r: any) => r.Properties)).toEqual([
       {
         ServiceToken: expect.anything(),
-        ServiceTimeout: '3600',
         Provider: 'GITHUB',
         RepositoryName: 'acme/proton-templates',
         ConnectionArn: CONNECTION,
@@ -38,7 +37,6 @@ describe('Repository', () => {
       },
       {
         ServiceToken: expect.anything(),
-        ServiceTimeout: '3600',
         Provider: 'BITBUCKET',
         RepositoryName: 'acme/ops',
         ConnectionArn: CONNECTION,

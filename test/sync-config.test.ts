@@ -51,7 +51,6 @@ describe('TemplateSyncConfig', () => {
     const [env, svc] = resources(stack, 'Custom::ProtonTemplateSyncConfig').map(([, r]) => r);
     expect(env.Properties).toEqual({
       ServiceToken: expect.anything(),
-      ServiceTimeout: '3600',
       TemplateName: 'fargate-env',
       TemplateType: 'ENVIRONMENT',
       RepositoryProvider: 'GITHUB',
@@ -109,7 +108,6 @@ describe('ServiceSyncConfig', () => {
     const [[repoId]] = resources(stack, 'Custom::ProtonRepository');
     expect(sync.Properties).toEqual({
       ServiceToken: expect.anything(),
-      ServiceTimeout: '3600',
       ServiceName: { Ref: expect.stringMatching(/^Api/) },
       RepositoryProvider: 'GITHUB',
       RepositoryName: 'acme/proton',

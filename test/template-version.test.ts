@@ -71,7 +71,6 @@ describe('EnvironmentTemplateVersion', () => {
       // handler's environment, and the key the usual one of the bundle's asset, which the handler derives from BundleHash.
       // Content-addressed: the handler adopts a version registered from the same bundle, and others find it by this hash.
       BundleHash: ENV_BUNDLE.contentHash,
-      ServiceTimeout: '3600',
     });
     expect(ENV_BUNDLE.contentHash).toMatch(/^[0-9a-f]{64}$/);
     expect(usualBundleObjectKey(ENV_BUNDLE.contentHash)).toBe(ENV_BUNDLE.bind(stack, { kind: TemplateBundleKind.ENVIRONMENT }).objectKey);

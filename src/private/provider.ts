@@ -56,7 +56,10 @@ export class ProtonProvider extends Construct {
    * plus QUERY_INTERVAL, so 45 attempts wait up to 45 minutes: with onEvent's 14 minutes, under CloudFormation's hour.
    */
   public static readonly TOTAL_TIMEOUT = Duration.seconds(ProtonProvider.QUERY_INTERVAL.toSeconds() * 45);
-  /** CloudFormation's wait for each custom resource: its maximum, 1 hour. */
+  /**
+   * CloudFormation's wait for each custom resource: its maximum, 1 hour, which is also its default, so the resources
+   * leave ServiceTimeout out (30 bytes each in the template).
+   */
   public static readonly SERVICE_TIMEOUT = Duration.hours(1);
   /** onEvent: one idempotent step, retried on throttling for up to 12 minutes (a throttled account must slow, not fail). */
   public static readonly ON_EVENT_TIMEOUT = Duration.minutes(14);
@@ -177,7 +180,6 @@ export class ProtonProvider extends Construct {
       resourceType: options.resourceType,
       properties: options.properties,
       removalPolicy: options.removalPolicy,
-      serviceTimeout: ProtonProvider.SERVICE_TIMEOUT,
     });
   }
 
