@@ -77,11 +77,11 @@ export interface WorkloadFixture {
   service(name: string, templateName: string, spec: string, options?: { withPipeline?: boolean }): Promise<void>;
 }
 
-/** @param options.autoCompleteSelfManaged end self-managed deployments after the delay (default: they wait, as in Proton) */
-export function useWorkloads(options: { autoCompleteSelfManaged?: boolean } = {}): WorkloadFixture {
+/** @param settings.autoCompleteSelfManaged end self-managed deployments after the delay (default: they wait, as in Proton) */
+export function useWorkloads(settings: { autoCompleteSelfManaged?: boolean } = {}): WorkloadFixture {
   const clock = new ManualClock();
   const env = useProtonLocal({
-    clock, registrationDelayMs: REGISTRATION_DELAY_MS, deploymentDelayMs: DEPLOYMENT_DELAY_MS, autoCompleteSelfManaged: options.autoCompleteSelfManaged,
+    clock, registrationDelayMs: REGISTRATION_DELAY_MS, deploymentDelayMs: DEPLOYMENT_DELAY_MS, autoCompleteSelfManaged: settings.autoCompleteSelfManaged,
   });
   let uploads = 0;
   const upload = (files: Bundle) => env.uploadBundle('templates', `bundle-${++uploads}.tar.gz`, files);

@@ -8,8 +8,8 @@
 import type { OutputRecord, ResolvedTemplateVersion } from './deployments';
 import type { EnvironmentRecord } from './environments';
 import type { ServiceInstanceRecord, ServiceRecord } from './services';
-import type { TemplateVersionRecord } from './state';
 import { canonicalJson } from './shared';
+import type { TemplateVersionRecord } from './state';
 import type { OperationContext } from './types';
 import { BundleFile, unpackBundleSync } from '../../private/bundle';
 import { outputValues, parseCloudFormation, RenderError } from '../../render/cloudformation';
