@@ -81,7 +81,10 @@ export interface WorkloadFixture {
 export function useWorkloads(settings: { autoCompleteSelfManaged?: boolean } = {}): WorkloadFixture {
   const clock = new ManualClock();
   const env = useProtonLocal({
-    clock, registrationDelayMs: REGISTRATION_DELAY_MS, deploymentDelayMs: DEPLOYMENT_DELAY_MS, autoCompleteSelfManaged: settings.autoCompleteSelfManaged,
+    clock,
+    registrationDelayMs: REGISTRATION_DELAY_MS,
+    deploymentDelayMs: DEPLOYMENT_DELAY_MS,
+    autoCompleteSelfManaged: settings.autoCompleteSelfManaged,
   });
   let uploads = 0;
   const upload = (files: Bundle) => env.uploadBundle('templates', `bundle-${++uploads}.tar.gz`, files);
