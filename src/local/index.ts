@@ -46,7 +46,8 @@ export interface ProtonLocalOptions {
   /** The emulator's clock: a ManualClock in tests. Default: the system clock. */
   readonly clock?: Clock;
   /**
-   * Self-managed provisioning (an environment with a provisioningRepository, and the service instances on it): end
+   * Self-managed provisioning (an environment with a provisioningRepository, the service instances on it, and their
+   * services' pipelines when the account has a pipelineProvisioningRepository): end
    * its deployments and deletions after deploymentDelayMs as if the customer's automation had provisioned them.
    * Default false: like Proton, they stay IN_PROGRESS (DELETE_IN_PROGRESS) until NotifyResourceDeploymentStatusChange.
    */

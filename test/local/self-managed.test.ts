@@ -7,13 +7,16 @@
 import {
   CancelEnvironmentDeploymentCommand, CreateEnvironmentCommand, CreateRepositoryCommand, DeleteEnvironmentCommand, GetDeploymentCommand,
   GetEnvironmentCommand, GetServiceCommand, GetServiceInstanceCommand, ListEnvironmentOutputsCommand, NotifyResourceDeploymentStatusChangeCommand,
-  UpdateEnvironmentCommand,
+  UpdateAccountSettingsCommand, UpdateEnvironmentCommand,
 } from '@aws-sdk/client-proton';
 import { CONNECTION_ARN, ENV_SPEC, serviceSpec, useWorkloads, WorkloadFixture } from './workload-helpers';
 
 const REPOSITORY = { provider: 'GITHUB' as const, name: 'owner/infra' };
 const ENV_ARN = 'arn:aws:proton:us-east-1:123456789012:environment/prod';
 const LONG_AFTER = 60 * 60 * 1000;
+/** The outputs the backend-fargate-svc sample's instance IaC reads from its environment. */
+const BACKEND_ENV_OUTPUTS = ['CloudMapNamespaceId', 'Cluster', 'PrivateSubnet1', 'PrivateSubnet2', 'PublicSubnet1', 'PublicSubnet2', 'SNSRegion',
+  'SNSTopicArn', 'ServiceTaskDefExecutionRoleArn', 'VPC'];
 
 async function selfManagedEnvironment(w: WorkloadFixture) {
   await w.environmentTemplate('env');
@@ -95,10 +98,7 @@ describe('proton-local self-managed provisioning (the default: waits for NotifyR
 
   test('service instances on a self-managed environment wait too; the service becomes ACTIVE once they are reported', async () => {
     await selfManagedEnvironment(w);
-    // The outputs the backend-fargate-svc sample's instance IaC reads from its environment.
-    const names = ['CloudMapNamespaceId', 'Cluster', 'PrivateSubnet1', 'PrivateSubnet2', 'PublicSubnet1', 'PublicSubnet2', 'SNSRegion',
-      'SNSTopicArn', 'ServiceTaskDefExecutionRoleArn', 'VPC'];
-    await notify({ status: 'SUCCEEDED', outputs: names.map(key => ({ key, valueString: `${key}-value` })) });
+    await notify({ status: 'SUCCEEDED', outputs: BACKEND_ENV_OUTPUTS.map(key => ({ key, valueString: `${key}-value` })) });
     await w.serviceTemplate('svc', { compatible: [{ templateName: 'env', majorVersion: '1' }], pipelineProvisioning: 'CUSTOMER_MANAGED' });
     await w.service('api', 'svc', serviceSpec([{ name: 'one', environment: 'prod' }], null), { withPipeline: false });
     w.advance(LONG_AFTER);
@@ -108,6 +108,21 @@ describe('proton-local self-managed provisioning (the default: waits for NotifyR
     await notify({ status: 'SUCCEEDED', outputs: [{ key: 'Url', valueString: 'https://api.example.com' }] }, (await instance()).arn);
     expect((await instance()).deploymentStatus).toBe('SUCCEEDED');
     expect((await proton().send(new GetServiceCommand({ name: 'api' }))).service!.status).toBe('ACTIVE');
+  });
+
+  test('with the account\'s pipelineProvisioningRepository, the pipeline of a service on a self-managed environment waits too', async () => {
+    await selfManagedEnvironment(w);
+    await notify({ status: 'SUCCEEDED', outputs: BACKEND_ENV_OUTPUTS.map(key => ({ key, valueString: `${key}-value` })) });
+    await proton().send(new UpdateAccountSettingsCommand({ pipelineProvisioningRepository: { ...REPOSITORY, branch: 'pipelines' } }));
+    await w.serviceTemplate('svc', { compatible: [{ templateName: 'env', majorVersion: '1' }] });
+    await w.service('api', 'svc', serviceSpec([{ name: 'one', environment: 'prod' }]));
+    w.advance(LONG_AFTER);
+    const service = async () => (await proton().send(new GetServiceCommand({ name: 'api' }))).service!;
+    expect((await service()).pipeline!.deploymentStatus).toBe('IN_PROGRESS');
+    await notify({ status: 'SUCCEEDED' }, (await proton().send(new GetServiceInstanceCommand({ serviceName: 'api', name: 'one' }))).serviceInstance!.arn);
+    expect((await service()).status).toBe('CREATE_IN_PROGRESS');
+    await notify({ status: 'SUCCEEDED' }, (await service()).pipeline!.arn);
+    expect(await service()).toMatchObject({ status: 'ACTIVE', pipeline: { deploymentStatus: 'SUCCEEDED' } });
   });
 
   test('deletion stays DELETE_IN_PROGRESS until notified; an update deployment can still be cancelled', async () => {

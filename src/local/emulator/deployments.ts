@@ -273,7 +273,8 @@ function stateOf(record: DeployedState): DeployedState {
 
 /**
  * Self-managed provisioning ("Self-managed provisioning" in the Proton User Guide): an environment with a
- * provisioningRepository, and the service instances deployed to it. Proton renders their IaC into a pull request of
+ * provisioningRepository, the service instances deployed to it, and the pipelines of their services when the account
+ * has a pipelineProvisioningRepository. Proton renders their IaC into a pull request of
  * that repository and leaves the deployment IN_PROGRESS (or DELETE_IN_PROGRESS) until the customer's automation
  * calls NotifyResourceDeploymentStatusChange. CUSTOMER_MANAGED environments are not self-managed: they provision
  * nothing and take their outputs from the spec.
@@ -284,6 +285,12 @@ export function isSelfManaged(ctx: OperationContext, target: DeploymentTarget): 
       return (target.record as { provisioningRepository?: unknown }).provisioningRepository !== undefined;
     case 'SERVICE_INSTANCE':
       return ctx.state.environments[target.environmentName]?.provisioningRepository !== undefined;
+    case 'SERVICE_PIPELINE':
+      // UpdateAccountSettings: pipelineProvisioningRepository is the repository "for pipeline provisioning ... if you have
+      // environments configured for self-managed provisioning with services that include pipelines". A pipeline's
+      // deployments are recorded against the environment of the service's first instance.
+      return ctx.state.accountSettings.pipelineProvisioningRepository !== undefined
+        && ctx.state.environments[target.environmentName]?.provisioningRepository !== undefined;
     default:
       return false;
   }
