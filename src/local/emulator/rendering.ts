@@ -8,7 +8,6 @@
 import type { OutputRecord, ResolvedTemplateVersion } from './deployments';
 import type { EnvironmentRecord } from './environments';
 import type { ServiceInstanceRecord, ServiceRecord } from './services';
-import { canonicalJson } from './shared';
 import type { TemplateVersionRecord } from './state';
 import type { OperationContext } from './types';
 import { BundleFile, unpackBundleSync } from '../../private/bundle';
@@ -55,8 +54,8 @@ function toMap(outputs: OutputRecord[]): OutputMap {
   return Object.fromEntries(outputs.map(o => [o.key, o.valueString]));
 }
 
-// Plans by what determines them: rendering is a pure function of the bundle (its content hash), the schema, the
-// request and the account and region, so a redeployment with the same inputs (an UpdateEnvironment that changes the
+// Plans by what determines them: rendering is a pure function of the bundle (its content hash, schema included),
+// the request and the account and region, so a redeployment with the same inputs (an UpdateEnvironment that changes the
 // description, a CURRENT_VERSION redeploy) reuses the outputs instead of rendering and parsing the IaC again (most
 // of a deployment's time, for the AWS samples' templates).
 const planCache = new Map<string, DeploymentPlan>();
@@ -64,8 +63,10 @@ const MAX_CACHED_PLANS = 1000;
 
 function plan(ctx: OperationContext, resolved: ResolvedTemplateVersion, request: RenderRequest): DeploymentPlan {
   const bundleKey = resolved.version.bundleBlob;
+  // The bundle's hash covers its schema too. Requests are built field by field here, so equal ones print alike
+  // (one whose inputs came in another order only misses the cache).
   const key = bundleKey === undefined ? undefined
-    : canonicalJson([bundleKey, resolved.version.schema, request, ctx.settings.accountId, ctx.settings.region]);
+    : JSON.stringify([bundleKey, ctx.settings.accountId, ctx.settings.region, request]);
   const cached = key === undefined ? undefined : planCache.get(key);
   if (cached) {
     // Refreshed as the most recently used; callers get their own outputs array (deployments keep and replace it).
