@@ -1,9 +1,14 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import {
   CreateRepositoryCommand, CreateServiceSyncConfigCommand, CreateTemplateSyncConfigCommand, DeleteServiceCommand, GetRepositorySyncStatusCommand,
   GetServiceInstanceSyncStatusCommand, GetServiceSyncBlockerSummaryCommand, GetTemplateSyncStatusCommand, ListRepositorySyncDefinitionsCommand,
   paginateListRepositorySyncDefinitions, UpdateServiceInstanceCommand, UpdateServiceSyncBlockerCommand,
 } from '@aws-sdk/client-proton';
+import { protonClient } from './helpers';
 import { CONNECTION_ARN, serviceSpec, useWorkloads } from './workload-helpers';
+import { ProtonLocal } from '../../src/local';
 
 const REPOSITORY = { provider: 'GITHUB' as const, name: 'owner/templates' };
 const repositoryInput = { repositoryProvider: REPOSITORY.provider, repositoryName: REPOSITORY.name };
@@ -175,4 +180,57 @@ describe('proton-local sync status operations', () => {
     await expect(proton().send(new UpdateServiceSyncBlockerCommand({ id: blocker.id!, resolvedReason: 'gone' })))
       .rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
+});
+
+test('service sync blockers are persisted: a resolution survives a restart (journal) and a snapshot', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'proton-local-sync-'));
+  const stateFile = join(dir, 'state.json');
+  const blocker = {
+    id: '0a1b2c3d-0000-4000-8000-000000000001',
+    type: 'AUTOMATED',
+    status: 'ACTIVE',
+    createdReason: 'Update of service instance api/one',
+    createdAt: Date.UTC(2026, 0, 1),
+    serviceName: 'api',
+    serviceInstanceName: 'one',
+    contexts: [{ key: 'serviceInstanceName', value: 'one' }],
+  };
+  const service = {
+    name: 'api',
+    arn: 'arn:aws:proton:us-east-1:123456789012:service/api',
+    status: 'ACTIVE',
+    instances: [{ name: 'one', arn: 'arn:aws:proton:us-east-1:123456789012:service/api/service-instance/one', serviceName: 'api' }],
+  };
+  writeFileSync(stateFile, JSON.stringify({ services: { api: service }, syncBlockers: { [blocker.id]: blocker } }));
+  const summary = async (local: ProtonLocal) => {
+    const client = protonClient(local.endpoint);
+    try {
+      return (await client.send(new GetServiceSyncBlockerSummaryCommand({ serviceName: 'api', serviceInstanceName: 'one' }))).serviceSyncBlockerSummary!;
+    } finally {
+      client.destroy();
+    }
+  };
+  try {
+    let local = await ProtonLocal.start({ stateFile });
+    expect((await summary(local)).latestBlockers!.map(b => b.id)).toEqual([blocker.id]);
+    const client = protonClient(local.endpoint);
+    await client.send(new UpdateServiceSyncBlockerCommand({ id: blocker.id, resolvedReason: 'kept' }));
+    client.destroy();
+    // The resolution replays from the journal after a crash (the files as they are before any stop), and survives
+    // the snapshot a stop writes.
+    expect(local.state.syncBlockers[blocker.id]).toMatchObject({ status: 'RESOLVED', resolvedReason: 'kept' });
+    const crashed = join(dir, 'crashed.json');
+    copyFileSync(stateFile, crashed);
+    copyFileSync(`${stateFile}.journal`, `${crashed}.journal`);
+    const afterCrash = await ProtonLocal.start({ stateFile: crashed });
+    expect((await summary(afterCrash)).latestBlockers).toEqual([]);
+    expect(afterCrash.state.syncBlockers[blocker.id]).toMatchObject({ status: 'RESOLVED', resolvedReason: 'kept' });
+    await afterCrash.stop();
+    await local.stop();
+    local = await ProtonLocal.start({ stateFile });
+    expect((await summary(local)).latestBlockers).toEqual([]);
+    await local.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
