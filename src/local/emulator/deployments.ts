@@ -197,8 +197,24 @@ export function versionForUpdate(
 // ---------------------------------------------------------------------------------------------------------------
 // Specs
 
+// Parsed specs by kind and text: a resource is redeployed with the spec it has (an update without a spec), and
+// parsing its YAML again was most of such an update's time. Callers get a copy they may change.
+const specCache = new Map<string, { [key: string]: any }>();
+const MAX_CACHED_SPECS = 200;
+
 /** Parses a spec document and checks its `proton:` kind; returns the parsed mapping. */
 export function parseSpec(text: string, field: string, kind: 'EnvironmentSpec' | 'ServiceSpec'): { [key: string]: any } {
+  const key = `${kind}\u0000${text}`;
+  let parsed = specCache.get(key);
+  if (!parsed) {
+    parsed = parseSpecText(text, field, kind);
+    if (specCache.size >= MAX_CACHED_SPECS) specCache.delete(specCache.keys().next().value!);
+    specCache.set(key, parsed);
+  }
+  return structuredClone(parsed);
+}
+
+function parseSpecText(text: string, field: string, kind: 'EnvironmentSpec' | 'ServiceSpec'): { [key: string]: any } {
   let document: unknown;
   try {
     document = parseYaml(text);
