@@ -3,6 +3,7 @@
  * The proton-local command.
  *
  *   proton-local serve [--host 127.0.0.1] [--port N] [--state FILE] [--registration-delay-ms N] [--deployment-delay-ms N]
+ *                      [--auto-complete-self-managed]
  *                      [--throttle-rps N] [--error-rate R] [--drop-rate R] [--latency-ms N] [--seed N] [--max-object-bytes N]
  *   proton-local deploy|destroy|status|demo ...   (local deployment, see src/local/deploy/)
  *   proton-local render ...                       (a bundle's rendered IaC, see src/local/render-command.ts)
@@ -33,6 +34,8 @@ Serves the Proton API (and the S3 subset that template bundles need) until SIGIN
   --state FILE                  keep the state in FILE across restarts (default: in memory)
   --registration-delay-ms N     how long a template version takes to register
   --deployment-delay-ms N       how long an environment, service or pipeline deployment takes
+  --auto-complete-self-managed  end self-managed (provisioningRepository) deployments after the delay instead of
+                                waiting for NotifyResourceDeploymentStatusChange, as Proton does
 Faults, to test clients' retries:
   --throttle-rps N              answer ThrottlingException above N requests per second
   --error-rate R                answer InternalServerException (without taking effect) to a fraction R (0 to 1) of requests
@@ -74,6 +77,7 @@ export function parseServeOptions(argv: string[]): ProtonLocalOptions {
       'state': { type: 'string' },
       'registration-delay-ms': { type: 'string' },
       'deployment-delay-ms': { type: 'string' },
+      'auto-complete-self-managed': { type: 'boolean' },
       'throttle-rps': { type: 'string' },
       'error-rate': { type: 'string' },
       'drop-rate': { type: 'string' },
@@ -88,6 +92,7 @@ export function parseServeOptions(argv: string[]): ProtonLocalOptions {
     stateFile: values.state,
     registrationDelayMs: numberOption(values, 'registration-delay-ms'),
     deploymentDelayMs: numberOption(values, 'deployment-delay-ms'),
+    autoCompleteSelfManaged: values['auto-complete-self-managed'] ?? false,
     throttleRps: numberOption(values, 'throttle-rps'),
     errorRate: numberOption(values, 'error-rate'),
     dropRate: numberOption(values, 'drop-rate'),

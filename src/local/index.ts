@@ -45,6 +45,13 @@ export interface ProtonLocalOptions {
   readonly region?: string;
   /** The emulator's clock: a ManualClock in tests. Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * Self-managed provisioning (an environment with a provisioningRepository, the service instances on it, and their
+   * services' pipelines when the account has a pipelineProvisioningRepository): end
+   * its deployments and deletions after deploymentDelayMs as if the customer's automation had provisioned them.
+   * Default false: like Proton, they stay IN_PROGRESS (DELETE_IN_PROGRESS) until NotifyResourceDeploymentStatusChange.
+   */
+  readonly autoCompleteSelfManaged?: boolean;
 }
 
 export const DEFAULT_REGISTRATION_DELAY_MS = 1000;
@@ -98,6 +105,7 @@ export class ProtonLocal {
       registrationDelayMs: options.registrationDelayMs ?? DEFAULT_REGISTRATION_DELAY_MS,
       deploymentDelayMs: options.deploymentDelayMs ?? DEFAULT_DEPLOYMENT_DELAY_MS,
       failDeploymentsFor: new Set(),
+      autoCompleteSelfManaged: options.autoCompleteSelfManaged ?? false,
     };
     this.startFaults = {
       throttleRps: options.throttleRps,

@@ -94,6 +94,8 @@ const collectionSchemas: { [collection in StateCollection]: object } = {
   repositories: mapOf(anyRecord),
   templateSyncConfigs: mapOf(anyRecord),
   serviceSyncConfigs: mapOf(anyRecord),
+  syncBlockers: mapOf(recordOf({ id: { type: 'string' }, serviceName: { type: 'string' }, status: { enum: ['ACTIVE', 'RESOLVED'] } },
+    ['id', 'serviceName', 'status'])),
 };
 
 const stateSchema = {

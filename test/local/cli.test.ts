@@ -95,6 +95,7 @@ describe('proton-local serve', () => {
     expect(parseServeOptions([
       '--host', '0.0.0.0', '--port', '0', '--state', 's.json', '--registration-delay-ms', '5', '--deployment-delay-ms', '6',
       '--throttle-rps', '7', '--error-rate', '0.1', '--drop-rate', '0.2', '--latency-ms', '8', '--seed', '9', '--max-object-bytes', '10',
+      '--auto-complete-self-managed',
     ])).toEqual({
       host: '0.0.0.0',
       port: 0,
@@ -107,8 +108,11 @@ describe('proton-local serve', () => {
       latencyMs: 8,
       seed: 9,
       maxObjectBytes: 10,
+      autoCompleteSelfManaged: true,
     });
     expect(parseServeOptions([]).port).toBe(4000);
+    // Like Proton, self-managed deployments wait for NotifyResourceDeploymentStatusChange unless asked otherwise.
+    expect(parseServeOptions([]).autoCompleteSelfManaged).toBe(false);
   });
 
   test.each([

@@ -24,7 +24,8 @@ function passThroughEnvironment() {
 }
 
 describe('proton-local environments', () => {
-  const w = useWorkloads();
+  // The self-managed environments here (provisioningRepository) are expected to deploy and delete on their own.
+  const w = useWorkloads({ autoCompleteSelfManaged: true });
   const proton = () => w.env.proton;
   const getEnvironment = async (name: string) => (await proton().send(new GetEnvironmentCommand({ name }))).environment!;
   const create = (input: Partial<CreateEnvironmentCommandInput> = {}) => proton().send(new CreateEnvironmentCommand({

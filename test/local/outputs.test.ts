@@ -4,7 +4,8 @@
  */
 import {
   CreateComponentCommand, GetEnvironmentCommand, GetServiceInstanceCommand, GetServiceCommand, ListComponentOutputsCommand,
-  ListEnvironmentOutputsCommand, ListServiceInstanceOutputsCommand, ListServicePipelineOutputsCommand, UpdateServiceInstanceCommand,
+  ListEnvironmentOutputsCommand, ListServiceInstanceOutputsCommand, ListServicePipelineOutputsCommand, UpdateEnvironmentCommand,
+  UpdateServiceInstanceCommand,
 } from '@aws-sdk/client-proton';
 import { sampleBundle } from './helpers';
 import { Bundle, bundle, COMPONENT_ROLE, FARGATE_ENV, serviceSpec, useWorkloads } from './workload-helpers';
@@ -189,6 +190,26 @@ describe('proton-local outputs come from the rendered bundle', () => {
     expect(instance.deploymentStatus).toBe('FAILED');
     expect(instance.deploymentStatusMessage).toMatch(/^Template rendering failed for svc-tpl:1\.0: instance_infrastructure\/cloudformation\.yaml: .*line 3/);
     expect((await proton().send(new GetServiceCommand({ name: 'svc' }))).service!.status).toBe('CREATE_FAILED');
+  });
+
+  test('a redeployment renders its own inputs: changed inputs change the outputs, and going back gives the first ones again', async () => {
+    const template = 'Resources:\n  Topic:\n    Type: AWS::SNS::Topic\nOutputs:\n  Cidr:\n    Value: "{{ environment.inputs.vpc_cidr }}"\n';
+    await w.environmentTemplate('echo', { files: environmentWith(template) });
+    await w.environment('prod', 'echo');
+    expect(await environmentOutputs('prod')).toEqual({ Cidr: '10.0.0.0/16' });
+    const redeploy = async (cidr: string) => {
+      await proton().send(new UpdateEnvironmentCommand({
+        name: 'prod', deploymentType: 'CURRENT_VERSION', spec: `proton: EnvironmentSpec\nspec:\n  vpc_cidr: ${cidr}\n`,
+      }));
+      w.advance();
+      return environmentOutputs('prod');
+    };
+    expect(await redeploy('10.1.0.0/16')).toEqual({ Cidr: '10.1.0.0/16' });
+    expect(await redeploy('10.0.0.0/16')).toEqual({ Cidr: '10.0.0.0/16' });
+    // An update without a spec redeploys the current one.
+    await proton().send(new UpdateEnvironmentCommand({ name: 'prod', deploymentType: 'CURRENT_VERSION', description: 'again' }));
+    w.advance();
+    expect(await environmentOutputs('prod')).toEqual({ Cidr: '10.0.0.0/16' });
   });
 
   test('Terraform bundles: the output blocks, with literal and input values', async () => {

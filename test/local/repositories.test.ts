@@ -8,7 +8,8 @@ import { CONNECTION_ARN, ENV_SPEC, serviceSpec, useWorkloads } from './workload-
 const REPOSITORY = { provider: 'GITHUB' as const, name: 'owner/infra' };
 
 describe('proton-local repositories', () => {
-  const w = useWorkloads();
+  // The self-managed environments here (provisioningRepository) are expected to deploy and delete on their own.
+  const w = useWorkloads({ autoCompleteSelfManaged: true });
   const proton = () => w.env.proton;
 
   test('create is idempotent by provider and name; get and list show it', async () => {

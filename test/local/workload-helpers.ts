@@ -77,9 +77,15 @@ export interface WorkloadFixture {
   service(name: string, templateName: string, spec: string, options?: { withPipeline?: boolean }): Promise<void>;
 }
 
-export function useWorkloads(): WorkloadFixture {
+/** @param settings.autoCompleteSelfManaged end self-managed deployments after the delay (default: they wait, as in Proton) */
+export function useWorkloads(settings: { autoCompleteSelfManaged?: boolean } = {}): WorkloadFixture {
   const clock = new ManualClock();
-  const env = useProtonLocal({ clock, registrationDelayMs: REGISTRATION_DELAY_MS, deploymentDelayMs: DEPLOYMENT_DELAY_MS });
+  const env = useProtonLocal({
+    clock,
+    registrationDelayMs: REGISTRATION_DELAY_MS,
+    deploymentDelayMs: DEPLOYMENT_DELAY_MS,
+    autoCompleteSelfManaged: settings.autoCompleteSelfManaged,
+  });
   let uploads = 0;
   const upload = (files: Bundle) => env.uploadBundle('templates', `bundle-${++uploads}.tar.gz`, files);
   const advance = (ms = DEPLOYMENT_DELAY_MS) => clock.advance(ms);

@@ -89,6 +89,11 @@ export interface DeploymentRecord extends TargetNames {
   readonly failureMessage?: string;
   /** When the current phase (deploying, cancelling, deleting) ends; absent once the deployment is complete. */
   completesAt?: number;
+  /**
+   * Self-managed provisioning: the phase ends only when the provisioning engine reports it with
+   * NotifyResourceDeploymentStatusChange (completesAt is then absent), as in Proton.
+   */
+  awaitsNotification?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -104,6 +109,21 @@ const KIND_WORDS: Record<TemplateKind, string> = { ENVIRONMENT: 'environment', S
 
 function templatesOf(state: EmulatorState, kind: TemplateKind) {
   return kind === 'ENVIRONMENT' ? state.environmentTemplates : state.serviceTemplates;
+}
+
+// Parsed schemas by their text: every deployment of a version reads the same registered schema, and parsing its
+// YAML again each time was most of a deployment's cost after rendering. TemplateSchema objects are only read.
+const schemaCache = new Map<string, TemplateSchema>();
+const MAX_CACHED_SCHEMAS = 500;
+
+function registeredSchema(text: string): TemplateSchema {
+  let schema = schemaCache.get(text);
+  if (!schema) {
+    schema = parseTemplateSchema(text);
+    if (schemaCache.size >= MAX_CACHED_SCHEMAS) schemaCache.delete(schemaCache.keys().next().value!);
+    schemaCache.set(text, schema);
+  }
+  return schema;
 }
 
 /**
@@ -129,7 +149,7 @@ export function resolveTemplateVersion(
     throw validation(`${words} template version ${templateName}:${major}.${chosenMinor} is ${version.status}: only a PUBLISHED version can be deployed`);
   }
   try {
-    return { template, version, schema: parseTemplateSchema(version.schema) };
+    return { template, version, schema: registeredSchema(version.schema) };
   } catch (e) {
     if (e instanceof SchemaError) {
       throw internal(`the registered schema of ${templateName}:${major}.${chosenMinor} no longer parses: ${e.message}`);
@@ -177,8 +197,24 @@ export function versionForUpdate(
 // ---------------------------------------------------------------------------------------------------------------
 // Specs
 
+// Parsed specs by kind and text: a resource is redeployed with the spec it has (an update without a spec), and
+// parsing its YAML again was most of such an update's time. Callers get a copy they may change.
+const specCache = new Map<string, { [key: string]: any }>();
+const MAX_CACHED_SPECS = 200;
+
 /** Parses a spec document and checks its `proton:` kind; returns the parsed mapping. */
 export function parseSpec(text: string, field: string, kind: 'EnvironmentSpec' | 'ServiceSpec'): { [key: string]: any } {
+  const key = `${kind}\u0000${text}`;
+  let parsed = specCache.get(key);
+  if (!parsed) {
+    parsed = parseSpecText(text, field, kind);
+    if (specCache.size >= MAX_CACHED_SPECS) specCache.delete(specCache.keys().next().value!);
+    specCache.set(key, parsed);
+  }
+  return structuredClone(parsed);
+}
+
+function parseSpecText(text: string, field: string, kind: 'EnvironmentSpec' | 'ServiceSpec'): { [key: string]: any } {
   let document: unknown;
   try {
     document = parseYaml(text);
@@ -251,10 +287,42 @@ function stateOf(record: DeployedState): DeployedState {
   return Object.fromEntries(DEPLOYED_STATE_KEYS.filter(k => record[k] !== undefined).map(k => [k, record[k]]));
 }
 
+/**
+ * Self-managed provisioning ("Self-managed provisioning" in the Proton User Guide): an environment with a
+ * provisioningRepository, the service instances deployed to it, and the pipelines of their services when the account
+ * has a pipelineProvisioningRepository. Proton renders their IaC into a pull request of
+ * that repository and leaves the deployment IN_PROGRESS (or DELETE_IN_PROGRESS) until the customer's automation
+ * calls NotifyResourceDeploymentStatusChange. CUSTOMER_MANAGED environments are not self-managed: they provision
+ * nothing and take their outputs from the spec.
+ */
+export function isSelfManaged(ctx: OperationContext, target: DeploymentTarget): boolean {
+  switch (target.type) {
+    case 'ENVIRONMENT':
+      return (target.record as { provisioningRepository?: unknown }).provisioningRepository !== undefined;
+    case 'SERVICE_INSTANCE':
+      return ctx.state.environments[target.environmentName]?.provisioningRepository !== undefined;
+    case 'SERVICE_PIPELINE':
+      // UpdateAccountSettings: pipelineProvisioningRepository is the repository "for pipeline provisioning ... if you have
+      // environments configured for self-managed provisioning with services that include pipelines". A pipeline's
+      // deployments are recorded against the environment of the service's first instance.
+      return ctx.state.accountSettings.pipelineProvisioningRepository !== undefined
+        && ctx.state.environments[target.environmentName]?.provisioningRepository !== undefined;
+    default:
+      return false;
+  }
+}
+
+/** Whether the deployment waits for NotifyResourceDeploymentStatusChange (unless proton-local auto-completes it). */
+function awaitsNotification(ctx: OperationContext, target: DeploymentTarget, failureMessage: string | undefined): boolean {
+  // A bundle that doesn't render fails before anything reaches the repository.
+  return failureMessage === undefined && !ctx.settings.autoCompleteSelfManaged && isSelfManaged(ctx, target);
+}
+
 function newDeployment(
   ctx: OperationContext, target: DeploymentTarget, status: DeploymentStatus, fields: Partial<DeploymentRecord>,
 ): DeploymentRecord {
   const now = ctx.clock.now();
+  const waits = awaitsNotification(ctx, target, fields.failureMessage);
   const id = randomUUID();
   const { record, type, environmentName, serviceName, serviceInstanceName, componentName } = target;
   const deployment: DeploymentRecord = {
@@ -272,9 +340,10 @@ function newDeployment(
     lastModifiedAt: now,
     lastAttemptedDeploymentId: record.lastAttemptedDeploymentId,
     lastSucceededDeploymentId: record.lastSucceededDeploymentId,
-    outputs: [],
-    completesAt: now + ctx.settings.deploymentDelayMs,
     ...fields,
+    // Awaited deployments get their outputs from the notification: the IaC runs outside Proton.
+    outputs: waits ? [] : fields.outputs ?? [],
+    ...waits ? { awaitsNotification: true } : { completesAt: now + ctx.settings.deploymentDelayMs },
   };
   ctx.state.deployments[id] = deployment;
   record.deploymentStatus = status;
@@ -322,6 +391,8 @@ export function cancelDeployment(ctx: OperationContext, record: DeployableRecord
   const now = ctx.clock.now();
   deployment.deploymentStatus = 'CANCELLING';
   deployment.lastModifiedAt = now;
+  // Self-managed provisioning cancels by closing the pull request: no notification follows.
+  deployment.awaitsNotification = undefined;
   deployment.completesAt = now + ctx.settings.deploymentDelayMs;
   record.deploymentStatus = 'CANCELLING';
   record.lastModifiedAt = now;
@@ -527,7 +598,10 @@ export const deploymentOperations: OperationTable = {
     return { deployments: page.items.map(deploymentSummary), nextToken: page.nextToken };
   },
 
-  /** The provisioning engine's report (self-managed and CodeBuild provisioning); proton-local also ends deployments on its own after the delay. */
+  /**
+   * The provisioning engine's report (self-managed and CodeBuild provisioning). Self-managed deployments wait for it
+   * (unless autoCompleteSelfManaged); others also end on their own after the deployment delay.
+   */
   NotifyResourceDeploymentStatusChange(ctx, input: {
     resourceArn: string; status?: 'IN_PROGRESS' | 'FAILED' | 'SUCCEEDED'; outputs?: OutputRecord[]; deploymentId?: string; statusMessage?: string;
   }) {
@@ -546,6 +620,7 @@ export const deploymentOperations: OperationTable = {
       deployment.outputs = input.outputs;
     }
     if (input.status === 'SUCCEEDED' || input.status === 'FAILED') {
+      deployment.awaitsNotification = undefined;
       deployment.completesAt = ctx.clock.now();
       complete(ctx, deployment, { failed: input.status === 'FAILED', message: input.statusMessage });
     } else {
@@ -559,7 +634,7 @@ export const deploymentOperations: OperationTable = {
     if (!d) {
       return {};
     }
-    if (d.completesAt !== undefined) {
+    if (d.completesAt !== undefined || d.awaitsNotification) {
       throw validation(`deployment ${input.id} is ${d.deploymentStatus}: only a completed deployment's record can be deleted`);
     }
     delete ctx.state.deployments[input.id];

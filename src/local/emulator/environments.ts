@@ -126,11 +126,14 @@ function environmentOutput(e: EnvironmentRecord) {
 
 /** Parses and validates an environment spec; returns it re-serialised and its inputs with defaults applied. */
 function environmentSpec(resolved: ResolvedTemplateVersion, text: string, currentSpec?: string) {
+  // A redeployment of the current spec (an update without one) parses it once and keeps its text: it is already
+  // the re-serialised spec, and YAML parsing and printing were most of an update's time.
+  const unchanged = text === currentSpec;
   const document = parseSpec(text, 'spec', 'EnvironmentSpec');
-  const current = currentSpec === undefined ? undefined : parseSpec(currentSpec, 'spec', 'EnvironmentSpec').spec;
+  const current = currentSpec === undefined ? undefined : unchanged ? document.spec : parseSpec(currentSpec, 'spec', 'EnvironmentSpec').spec;
   const given = keepCurrentValues(document.spec ?? {}, current, '');
   const inputs = checkInputs(resolved.schema, 'environmentInputType', given, 'spec');
-  return { spec: stringifyYaml({ ...document, spec: given }), inputs };
+  return { spec: unchanged ? currentSpec! : stringifyYaml({ ...document, spec: given }), inputs };
 }
 
 /**

@@ -34,10 +34,11 @@ const MAX_CACHED_BUNDLES = 200;
 function bundleFiles(ctx: OperationContext, version: TemplateVersionRecord): BundleFile[] | undefined {
   // The blob key is the archive's SHA-256: the cache is by content.
   const key = version.bundleBlob;
-  const archive = key === undefined ? undefined : ctx.readBlob(key);
-  if (key === undefined || archive === undefined) return undefined;
+  if (key === undefined) return undefined;
   let files = bundleCache.get(key);
   if (!files) {
+    const archive = ctx.readBlob(key);
+    if (archive === undefined) return undefined;
     files = unpackBundleSync(archive);
     if (bundleCache.size >= MAX_CACHED_BUNDLES) bundleCache.delete(bundleCache.keys().next().value!);
     bundleCache.set(key, files);
@@ -53,12 +54,40 @@ function toMap(outputs: OutputRecord[]): OutputMap {
   return Object.fromEntries(outputs.map(o => [o.key, o.valueString]));
 }
 
+// Plans by what determines them: rendering is a pure function of the bundle (its content hash, schema included),
+// the request and the account and region, so a redeployment with the same inputs (an UpdateEnvironment that changes the
+// description, a CURRENT_VERSION redeploy) reuses the outputs instead of rendering and parsing the IaC again (most
+// of a deployment's time, for the AWS samples' templates).
+const planCache = new Map<string, DeploymentPlan>();
+const MAX_CACHED_PLANS = 1000;
+
 function plan(ctx: OperationContext, resolved: ResolvedTemplateVersion, request: RenderRequest): DeploymentPlan {
+  const bundleKey = resolved.version.bundleBlob;
+  // The bundle's hash covers its schema too. Requests are built field by field here, so equal ones print alike
+  // (one whose inputs came in another order only misses the cache).
+  const key = bundleKey === undefined ? undefined
+    : JSON.stringify([bundleKey, ctx.settings.accountId, ctx.settings.region, request]);
+  const cached = key === undefined ? undefined : planCache.get(key);
+  if (cached) {
+    // Refreshed as the most recently used; callers get their own outputs array (deployments keep and replace it).
+    planCache.delete(key!);
+    planCache.set(key!, cached);
+    return { ...cached, outputs: cached.outputs.map(o => ({ ...o })) };
+  }
   const files = bundleFiles(ctx, resolved.version);
   if (!files) {
     // A version recorded before proton-local kept bundles: nothing to render.
     return { outputs: [] };
   }
+  const computed = renderPlan(ctx, resolved, files, request);
+  if (key !== undefined) {
+    if (planCache.size >= MAX_CACHED_PLANS) planCache.delete(planCache.keys().next().value!);
+    planCache.set(key, { ...computed, outputs: computed.outputs.map(o => ({ ...o })) });
+  }
+  return computed;
+}
+
+function renderPlan(ctx: OperationContext, resolved: ResolvedTemplateVersion, files: BundleFile[], request: RenderRequest): DeploymentPlan {
   try {
     const rendering = renderBundle(files, resolved.schema, request, {
       // Proton accepts inputs the schema does not declare (see checkInputs).

@@ -1,6 +1,6 @@
 /**
  * Linked repositories (CreateRepository and friends), used by self-managed provisioning, and the template and service
- * sync configs that point at them. proton-local never syncs from Git: the sync status operations stay unimplemented.
+ * sync configs that point at them. proton-local never syncs from Git (the sync status operations, in sync.ts, say so).
  */
 import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn } from './shared';
 import type { EmulatorState } from './state';

@@ -14,6 +14,7 @@ import type { EnvironmentRecord } from './environments';
 import { instancePlan, pipelinePlan } from './rendering';
 import { canonicalJson, repeatsCreate, PageInput, paginate, protonArn, rememberClientToken, replayClientToken, toDate } from './shared';
 import type { EmulatorState } from './state';
+import { blockSyncAfterManualChange, dropSyncBlockers } from './sync';
 import { dropTags, initTags, Tag } from './tags';
 import { conflict, notFound, OperationContext, OperationTable, quotaExceeded, Settler, validation } from './types';
 import { resourceNameProblem } from '../../private/spec';
@@ -389,6 +390,7 @@ function settleServices(ctx: OperationContext, names: readonly string[]): void {
         } else {
           delete ctx.state.services[service.name];
           dropTags(ctx, service.arn);
+          dropSyncBlockers(ctx, service.name);
         }
         break;
       default:
@@ -592,6 +594,7 @@ export const serviceOperations: OperationTable = {
         }
         for (const instance of removed.filter(i => i.deploymentStatus !== 'DELETE_IN_PROGRESS')) {
           startDeletion(ctx, instanceTarget(instance));
+          blockSyncAfterManualChange(ctx, service.name, instance.name, 'Deletion');
         }
         service.status = 'UPDATE_IN_PROGRESS';
         service.statusMessage = undefined;
@@ -734,6 +737,7 @@ export const serviceOperations: OperationTable = {
         templateMinorVersion: resolved.version.minorVersion,
         spec: stringifyYaml(given),
       }, instancePlan(ctx, resolved, serviceOf(ctx.state, input.serviceName), instance, inputs));
+      blockSyncAfterManualChange(ctx, input.serviceName, input.name, 'Update');
     }
     instance.lastClientRequestToken = input.clientToken;
     rememberClientToken(ctx, 'UpdateServiceInstance', input, instance.arn);

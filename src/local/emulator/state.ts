@@ -123,6 +123,8 @@ export interface EmulatorState {
   repositories: { [providerAndName: string]: any };
   templateSyncConfigs: { [typeAndName: string]: any };
   serviceSyncConfigs: { [serviceName: string]: any };
+  /** Service sync blockers (sync.ts), keyed by id. */
+  syncBlockers: { [id: string]: any };
 }
 
 export const CLIENT_TOKEN_TTL_MS = 8 * 60 * 60 * 1000;
@@ -140,6 +142,7 @@ export function nameMap<T>(entries: Iterable<readonly [string, T]> = []): { [key
 export const STATE_COLLECTIONS = [
   'environmentTemplates', 'serviceTemplates', 'tags', 'clientTokens', 's3', 'environments', 'services', 'components',
   'environmentAccountConnections', 'deployments', 'repositories', 'templateSyncConfigs', 'serviceSyncConfigs',
+  'syncBlockers',
 ] as const;
 export type StateCollection = typeof STATE_COLLECTIONS[number];
 

@@ -27,6 +27,11 @@ export interface EmulatorSettings {
   readonly deploymentDelayMs: number;
   /** Resource names whose deployments fail on demand (environment, service, instance or component names). */
   readonly failDeploymentsFor: Set<string>;
+  /**
+   * End self-managed deployments after deploymentDelayMs as if provisioned, instead of waiting for
+   * NotifyResourceDeploymentStatusChange as Proton does (for tests with no provisioning automation).
+   */
+  readonly autoCompleteSelfManaged?: boolean;
 }
 
 export interface OperationContext {

@@ -1,6 +1,6 @@
 /**
  * proton-local's workload operations (environments, services, instances, pipelines, components, environment
- * account connections, repositories, deployment records) as one OperationTable, their settler, and the
+ * account connections, repositories and their sync statuses, deployment records) as one OperationTable, their settler, and the
  * template-version usage check that keeps in-use versions from being deleted.
  */
 import { componentOperations } from './components';
@@ -10,6 +10,7 @@ import { environmentOnVersion, environmentOperations } from './environments';
 import { repositoryOperations } from './repositories';
 import { serviceOperations, serviceSettler, serviceWorkloadOnVersion } from './services';
 import { registerTemplateVersionUsageCheck } from './state';
+import { syncOperations } from './sync';
 import type { OperationTable, Settler } from './types';
 
 export const workloadOperations: OperationTable = {
@@ -19,6 +20,7 @@ export const workloadOperations: OperationTable = {
   ...connectionOperations,
   ...deploymentOperations,
   ...repositoryOperations,
+  ...syncOperations,
 };
 
 /** Completes due deployments first, then moves services whose instances and pipeline are done. */
