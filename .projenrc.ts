@@ -132,6 +132,13 @@ project.postCompileTask.spawn(project.addTask('rosetta:extract', {
   exec: 'jsii-rosetta extract --strict',
 }));
 
+// ts-jest transpiles without type-checking (isolatedModules) and esbuild bundles the handler without it: the tests,
+// handler code, examples and benchmarks are type-checked once, before the tests run.
+project.testTask.prependSpawn(project.addTask('typecheck', {
+  description: 'Type-check the tests, handler code, examples and benchmarks',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+}));
+
 // The README's main job: the example platform app deployed, upgraded and destroyed on an embedded proton-local.
 project.addTask('demo', {
   description: 'Deploy, upgrade and destroy the example app against an embedded proton-local',

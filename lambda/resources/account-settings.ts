@@ -15,17 +15,19 @@ import { PropertyReader } from '../shared/properties';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
 
 interface Settings {
-  readonly adoptExisting?: boolean;
   readonly pipelineServiceRoleArn?: string;
   readonly pipelineCodebuildRoleArn?: string;
   readonly pipelineProvisioningRepository?: RepositoryBranch;
 }
 type Setting = keyof Settings;
+interface DesiredSettings extends Settings {
+  readonly adoptExisting: boolean;
+}
 const SETTINGS: Setting[] = ['pipelineServiceRoleArn', 'pipelineCodebuildRoleArn', 'pipelineProvisioningRepository'];
 
 const PHYSICAL_ID_PREFIX = 'proton-account-settings:';
 
-function readSettings(properties: ResourceProperties | undefined): Settings {
+function readSettings(properties: ResourceProperties | undefined): DesiredSettings {
   const p = new PropertyReader(properties, ACCOUNT_SETTINGS_RESOURCE_TYPE);
   return {
     pipelineServiceRoleArn: p.optionalString(AccountSettingsProperties.PIPELINE_SERVICE_ROLE_ARN),
@@ -93,7 +95,7 @@ const SETTING_PROPS: Record<Setting, string> = {
 };
 
 /** Fails when a setting this resource is to manage is already set to another value and the user did not opt in. */
-function refuseTakeOver(current: Settings, desired: Settings): void {
+function refuseTakeOver(current: Settings, desired: DesiredSettings): void {
   if (desired.adoptExisting) return;
   // Equal values are not refused: a re-delivered Create finds the values its first delivery set.
   const taken = SETTINGS.filter(s => desired[s] !== undefined && current[s] !== undefined
@@ -116,7 +118,7 @@ async function converge(client: ProtonClient, wanted: Settings, managed: Setting
   return pending(reason);
 }
 
-export const accountSettingsHandler: ResourceHandler = lifecycle<Settings>({
+export const accountSettingsHandler: ResourceHandler = lifecycle<DesiredSettings>({
   resourceType: ACCOUNT_SETTINGS_RESOURCE_TYPE,
   decode: readSettings,
   needsNewResource: () => false,

@@ -11,7 +11,7 @@ import { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { parse as parseYaml } from 'yaml';
 import { Harness, startHarness, synthesize, temporaryDirectory } from './helpers';
 import { buildPlatformApp, REVISION_CONTEXT } from '../../examples/platform-app';
-import { ProtonRenderer, RenderedTemplate, TemplateBundle } from '../../src';
+import { ProtonRenderer, RenderedTemplate, RenderPipelineInstance, TemplateBundle } from '../../src';
 import { main } from '../../src/local/cli';
 import { exportAccount, ExportManifest } from '../../src/local/export-command';
 import { packBundleSync } from '../../src/private/bundle';
@@ -135,7 +135,7 @@ test('the Proton-free app deploys what Proton rendered, into the stacks Proton p
       branchName: service.repository.branchName,
       repositoryConnectionArn: service.repository.connectionArn,
     };
-    const instances = [];
+    const instances: RenderPipelineInstance[] = [];
     for (const instance of service.instances) {
       const inputs = spec.instances.find((i: any) => i.name === instance.name).spec;
       const environment = environments.get(instance.environment)!;
