@@ -182,7 +182,7 @@ async function advance(
       name, deploymentType: 'NONE', description: desired.description, clientToken: clientToken(ctx.event, 'UpdateComponentDescription'),
     })));
   }
-  return syncTags(client, component.arn!, desired.tags, previous?.tags ?? []);
+  return syncTags(ctx, component.arn!, desired.tags, previous?.tags ?? []);
 }
 
 /**

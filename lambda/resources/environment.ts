@@ -129,11 +129,8 @@ const CREATE_DEFERRED = 'CreateDeferred';
  * to isComplete). An environment of that name that this resource created is this one again; see checkOwnership.
  */
 async function create(ctx: StepContext, desired: DesiredEnvironment): Promise<Progress> {
-  const existing = await getEnvironment(ctx.client, desired.name);
-  if (existing) {
-    await checkOwnership(ctx, existing.arn!, what(desired.name), desired.adoptExisting);
-    return DONE;
-  }
+  // Created straight away, without a read first: Proton's create is idempotent by name, and its input carries this
+  // resource's owner tag, so only this resource's own earlier create answers it; any other one is checked below.
   const resolved = await resolveVersion(ctx, ENVIRONMENT_TEMPLATES, desired.selector, VERSION_KEY);
   if ('waiting' in resolved) {
     ctx.remember(CREATE_DEFERRED, 'true');
@@ -149,6 +146,7 @@ async function create(ctx: StepContext, desired: DesiredEnvironment): Promise<Pr
       ...settingsOf(desired),
       tags: [ownerTag(ctx), ...desired.tags],
     }));
+    ctx.tagsSent();
   } catch (error) {
     // CreateEnvironment is idempotent by name: only an environment created in between with other settings fails here.
     if (!isIdempotentParameterMismatch(error) && errorName(error) !== 'ConflictException') throw error;
@@ -207,7 +205,7 @@ async function advance(
     })));
   }
   // Superseded versions it left are collected by the stack's Custom::ProtonSupersededVersions, once nothing can roll back.
-  return syncTags(client, environment.arn!, desired.tags, previous?.tags ?? []);
+  return syncTags(ctx, environment.arn!, desired.tags, previous?.tags ?? []);
 }
 
 function data(client: ProtonClient, desired: DesiredEnvironment): Promise<{ [attribute: string]: string }> {

@@ -115,11 +115,8 @@ const CREATE_DEFERRED = 'CreateDeferred';
  * isComplete). A service of that name that this resource created is this one again; see checkOwnership.
  */
 async function create(ctx: StepContext, desired: DesiredService): Promise<Progress> {
-  const existing = await getService(ctx.client, desired.name);
-  if (existing) {
-    await checkOwnership(ctx, existing.arn!, what(desired.name), desired.adoptExisting);
-    return DONE;
-  }
+  // Created straight away, without a read first: Proton's create is idempotent by name, and its input carries this
+  // resource's owner tag, so only this resource's own earlier create answers it; any other one is checked below.
   const resolved = await resolveVersion(ctx, SERVICE_TEMPLATES, desired.selector, VERSION_KEY);
   if ('waiting' in resolved) {
     ctx.remember(CREATE_DEFERRED, 'true');
@@ -138,6 +135,7 @@ async function create(ctx: StepContext, desired: DesiredService): Promise<Progre
       description: desired.description,
       tags: [ownerTag(ctx), ...desired.tags],
     }));
+    ctx.tagsSent();
   } catch (error) {
     // CreateService is idempotent by name: only a service created in between with other settings fails here.
     if (!isIdempotentParameterMismatch(error) && !isConflict(error)) throw error;
@@ -203,7 +201,7 @@ async function advance(
     return whenFree(`updating the description of ${what(name)}`, () => client.send(new UpdateServiceCommand({ name, description: desired.description })));
   }
   // Superseded versions it left are collected by the stack's Custom::ProtonSupersededVersions, once nothing can roll back.
-  return syncTags(client, service.arn!, desired.tags, previous?.tags ?? []);
+  return syncTags(ctx, service.arn!, desired.tags, previous?.tags ?? []);
 }
 
 /**

@@ -1,20 +1,21 @@
 /**
  * Custom::ProtonEnvironmentTemplate and Custom::ProtonServiceTemplate. The physical id is the template's name.
  *
- * - Create: get before create. A template of that name that this resource created (tag `cdk-proton:owner`) is this
- *   one again (a re-delivered event); one without an owner is taken over only when the user opted in (AdoptExisting);
+ * - Create: one CreateXTemplate call (synchronous: the answer is the template, so isComplete has nothing to wait for).
+ *   When the name is taken, a template of that name that this resource created (tag `cdk-proton:owner`) is this one
+ *   again (a re-delivered event); one without an owner is taken over only when the user opted in (AdoptExisting);
  *   anything else fails, naming the owner.
  * - Update: display name, description and tags in place; a new name, encryption key or provisioning is a new template
  *   (Proton can't change them), which CloudFormation then replaces.
- * - Delete: the template's superseded versions that Proton lets go are deleted first; a template that still has
- *   versions fails with their names.
+ * - Delete: one DeleteXTemplate call; when Proton refuses (versions remain), the template's superseded versions that
+ *   Proton lets go are deleted and the delete is tried again; a template that still has versions fails with their names.
  */
 import { ResourceTypes, TemplateAttributes, TemplateProperties as P } from '../../src/private/properties';
 import { errorMessage, errorName, isConflict, isIdempotentParameterMismatch } from '../shared/errors';
-import { DONE, lifecycle, pending, ProtonResource } from '../shared/lifecycle';
+import { DONE, lifecycle, pending, ProtonResource, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { checkOwnership, ownerTag, readTags, syncTags, Tag } from '../shared/tags';
-import { ENVIRONMENT_TEMPLATES, SERVICE_TEMPLATES, TemplateApi, versionId } from '../shared/template-api';
+import { ENVIRONMENT_TEMPLATES, SERVICE_TEMPLATES, Template, TemplateApi, versionId } from '../shared/template-api';
 import type { ResourceHandler } from '../shared/types';
 import { collectSupersededVersions } from '../shared/versions';
 
@@ -44,6 +45,9 @@ function templateResource(api: TemplateApi, resourceType: string): ProtonResourc
     }
   };
 
+  /** The template as Proton reports it, read once per poll. */
+  const getTemplate = (ctx: StepContext, name: string) => ctx.cached(`template ${api.kind} ${name}`, () => api.getTemplate(ctx.client, name));
+
   return {
     resourceType,
     decode(properties) {
@@ -63,25 +67,25 @@ function templateResource(api: TemplateApi, resourceType: string): ProtonResourc
       || (previous.encryptionKey ?? '') !== (desired.encryptionKey ?? '') || (previous.provisioning ?? '') !== (desired.provisioning ?? ''),
 
     async create(ctx, desired) {
-      let existing = await api.getTemplate(ctx.client, desired.name);
-      if (!existing) {
-        try {
-          await api.createTemplate(ctx.client, {
-            name: desired.name,
-            displayName: desired.displayName,
-            description: desired.description,
-            encryptionKey: desired.encryptionKey,
-            provisioning: desired.provisioning,
-            tags: [ownerTag(ctx), ...desired.tags],
-          });
-          ctx.log('template created', { template: desired.name });
-          return desired.name;
-        } catch (error) {
-          // Idempotent by name: only a template created in between with other settings fails here; it is checked below.
-          if (!isConflict(error) && !isIdempotentParameterMismatch(error)) throw error;
-          existing = await api.getTemplate(ctx.client, desired.name);
-          if (!existing) throw error;
-        }
+      let existing: Template | undefined;
+      try {
+        const created = await api.createTemplate(ctx.client, {
+          name: desired.name,
+          displayName: desired.displayName,
+          description: desired.description,
+          encryptionKey: desired.encryptionKey,
+          provisioning: desired.provisioning,
+          tags: [ownerTag(ctx), ...desired.tags],
+        });
+        ctx.log('template created', { template: desired.name });
+        // Creating a template is synchronous: it is in place, with every setting and tag, as Proton's answer shows.
+        if (created?.arn) ctx.settle({ [TemplateAttributes.ARN]: created.arn });
+        return desired.name;
+      } catch (error) {
+        // Idempotent by name: a template of that name exists (an earlier delivery's, or another's): checked below.
+        if (!isConflict(error) && !isIdempotentParameterMismatch(error)) throw error;
+        existing = await getTemplate(ctx, desired.name);
+        if (!existing) throw error;
       }
       await checkOwnership(ctx, existing.arn, what(desired.name), desired.adoptExisting);
       checkImmutable(desired, existing);
@@ -89,7 +93,7 @@ function templateResource(api: TemplateApi, resourceType: string): ProtonResourc
     },
 
     async advance(ctx, name, desired, previous) {
-      const template = await api.getTemplate(ctx.client, name);
+      const template = await getTemplate(ctx, name);
       if (!template) throw new Error(`${what(name)} does not exist (it was deleted outside this stack?)`);
       checkImmutable(desired, template);
       const displayNameChanged = desired.displayName !== undefined && desired.displayName !== (template.displayName ?? undefined);
@@ -101,26 +105,34 @@ function templateResource(api: TemplateApi, resourceType: string): ProtonResourc
         });
         return pending(`updating ${what(name)}`);
       }
-      return syncTags(ctx.client, template.arn, desired.tags, previous?.tags ?? []);
+      return syncTags(ctx, template.arn, desired.tags, previous?.tags ?? []);
     },
 
     async advanceDeletion(ctx, name) {
-      if (!await api.getTemplate(ctx.client, name)) return DONE;
-      await collectSupersededVersions(ctx, api, name);
-      try {
-        await api.deleteTemplate(ctx.client, name);
-        return DONE;
-      } catch (error) {
-        if (!isConflict(error) && errorName(error) !== 'ValidationException') throw error;
-        const versions = (await api.listVersions(ctx.client, name)).map(versionId);
-        if (versions.length === 0) return pending(`deleting ${what(name)}: ${errorMessage(error)}`);
-        throw new Error(`${what(name)} can't be deleted while it has versions (${versions.join(', ')}): Proton deletes a template only `
-          + 'once its versions are gone. Delete the stacks whose environments and services run on them, or retain the template');
+      const deleteTemplate = async (): Promise<unknown> => {
+        try {
+          await api.deleteTemplate(ctx.client, name); // a template already gone counts as deleted
+          return undefined;
+        } catch (error) {
+          if (!isConflict(error) && errorName(error) !== 'ValidationException') throw error;
+          return error;
+        }
+      };
+      let refusal = await deleteTemplate();
+      if (refusal === undefined) return DONE;
+      // Versions remain: the superseded ones Proton lets go are deleted, then the template again.
+      if ((await collectSupersededVersions(ctx, api, name)).length > 0) {
+        refusal = await deleteTemplate();
+        if (refusal === undefined) return DONE;
       }
+      const versions = (await api.listVersions(ctx.client, name)).map(versionId);
+      if (versions.length === 0) return pending(`deleting ${what(name)}: ${errorMessage(refusal)}`);
+      throw new Error(`${what(name)} can't be deleted while it has versions (${versions.join(', ')}): Proton deletes a template only `
+        + 'once its versions are gone. Delete the stacks whose environments and services run on them, or retain the template');
     },
 
     async data(ctx, name) {
-      const template = await api.getTemplate(ctx.client, name);
+      const template = await getTemplate(ctx, name);
       if (!template) throw new Error(`${what(name)} does not exist`);
       return { [TemplateAttributes.ARN]: template.arn };
     },
