@@ -129,8 +129,11 @@ const CREATE_DEFERRED = 'CreateDeferred';
  * to isComplete). An environment of that name that this resource created is this one again; see checkOwnership.
  */
 async function create(ctx: StepContext, desired: DesiredEnvironment): Promise<Progress> {
-  // Created straight away, without a read first: Proton's create is idempotent by name, and its input carries this
-  // resource's owner tag, so only this resource's own earlier create answers it; any other one is checked below.
+  const existing = await getEnvironment(ctx.client, desired.name);
+  if (existing) {
+    await checkOwnership(ctx, existing.arn!, what(desired.name), desired.adoptExisting);
+    return DONE;
+  }
   const resolved = await resolveVersion(ctx, ENVIRONMENT_TEMPLATES, desired.selector, VERSION_KEY);
   if ('waiting' in resolved) {
     ctx.remember(CREATE_DEFERRED, 'true');

@@ -236,17 +236,21 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
     async advanceDeletion(ctx, physicalId) {
       const ref = parseVersionId(physicalId);
       if (!ref) return DONE; // nothing was created under this id
-      // Deleted straight away: a version that is gone (an earlier attempt deleted it) counts as deleted; Proton's
-      // refusal says the version is still registering or in use, which a read then tells apart.
+      const version = await getVersion(ctx, ref);
+      if (!version) {
+        // Deleted by an earlier attempt of this step, whose collection of the siblings it freed may not have finished.
+        await collectSupersededVersions(ctx, api, ref.templateName);
+        return DONE;
+      }
+      if (version.status === TemplateVersionStatus.REGISTRATION_IN_PROGRESS) {
+        return pending(`${what(physicalId)} is REGISTRATION_IN_PROGRESS`);
+      }
       try {
         await api.deleteVersion(ctx.client, ref);
       } catch (error) {
         if (!isConflict(error) && errorName(error) !== 'ValidationException') throw error;
-        const version = await getVersion(ctx, ref);
-        if (!version) return DONE;
-        if (version.status === TemplateVersionStatus.REGISTRATION_IN_PROGRESS) {
-          return pending(`${what(physicalId)} is REGISTRATION_IN_PROGRESS`);
-        }
+        ctx.forget(readKey(ref));
+        if (!await getVersion(ctx, ref)) return DONE;
         await markSuperseded(ctx, version);
         return {
           done: true,
@@ -255,7 +259,7 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
         };
       }
       ctx.log('template version deleted', { version: physicalId });
-      // Deleting this one (here or in an earlier attempt) may be what lets Proton delete a superseded recommended sibling.
+      // Deleting this one may be what lets Proton delete a superseded recommended sibling.
       forgetVersions(ctx, api, ref.templateName);
       await collectSupersededVersions(ctx, api, ref.templateName);
       return DONE;

@@ -117,6 +117,11 @@ export class StepContext {
     this.reads.delete(key);
   }
 
+  /** Forgets every cached read whose key starts with the prefix. */
+  public forgetAll(prefix: string): void {
+    for (const key of [...this.reads.keys()]) if (key.startsWith(prefix)) this.reads.delete(key);
+  }
+
   /** Starts a new poll: what earlier polls read may have changed. */
   public newPoll(): void {
     this.reads = new Map();

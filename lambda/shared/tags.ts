@@ -71,10 +71,12 @@ export async function checkOwnership(ctx: StepContext, arn: string, what: string
 /**
  * Brings the user's tags to the desired ones with at most one call: tags that changed or are new are set first, then
  * tags the previous properties had and the new ones dropped are removed. Tags set outside the stack, the library's
- * own and Proton's `aws:` tags are left alone. Nothing is read when this event's create sent the tags itself.
+ * own and Proton's `aws:` tags are left alone. Nothing is read when this event's create sent the tags itself, or
+ * when the properties' tags are the previous ones (an update that leaves the tags alone: Proton has them since the
+ * event that set them).
  */
 export async function syncTags(ctx: StepContext, arn: string, desired: Tag[], previous: Tag[]): Promise<Progress> {
-  if (ctx.sentTags) return DONE;
+  if (ctx.sentTags || sameTags(desired, previous)) return DONE;
   const client = ctx.client;
   const current = await tagsOf(ctx, arn);
   const changed = desired.filter(t => current.get(t.key) !== t.value);
@@ -102,4 +104,9 @@ export async function whenFree(reason: string, call: () => Promise<unknown>): Pr
     }
     throw error;
   }
+}
+
+function sameTags(a: Tag[], b: Tag[]): boolean {
+  const key = (tags: Tag[]) => JSON.stringify(tags.map(t => [t.key, t.value]).sort());
+  return key(a) === key(b);
 }

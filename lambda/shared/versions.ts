@@ -48,25 +48,23 @@ export function sameSelector(a: VersionSelector, b: VersionSelector): boolean {
     && a.minorVersion === b.minorVersion && a.bundleHash === b.bundleHash;
 }
 
-/** Every version of a template (all majors), listed once per poll. */
-export function versionsOf(ctx: StepContext, api: TemplateApi, templateName: string): Promise<Version[]> {
-  return ctx.cached(`versions ${api.kind} ${templateName}`, () => api.listVersions(ctx.client, templateName));
+/** The versions of a template (of one major when given), listed once per poll. */
+export function versionsOf(ctx: StepContext, api: TemplateApi, templateName: string, majorVersion?: string): Promise<Version[]> {
+  return ctx.cached(`versions ${api.kind} ${templateName} ${majorVersion ?? '*'}`, () => api.listVersions(ctx.client, templateName, majorVersion));
 }
 
-/** Forgets the cached list of a template's versions (after a call that added or removed one). */
+/** Forgets the cached lists of a template's versions (after a call that added or removed one). */
 export function forgetVersions(ctx: StepContext, api: TemplateApi, templateName: string): void {
-  ctx.forget(`versions ${api.kind} ${templateName}`);
+  ctx.forgetAll(`versions ${api.kind} ${templateName} `);
 }
 
 /**
  * The Proton major that holds the declared one: the declared number itself while Proton has versions of it, else the
  * major of a version tagged as declared in it (Proton numbered it otherwise); undefined when there is none yet.
- * One list of the template's versions answers it (and the tags only when the declared number has no versions).
  */
 export async function protonMajorOf(ctx: StepContext, api: TemplateApi, templateName: string, declaredMajor: string): Promise<string | undefined> {
-  const versions = await versionsOf(ctx, api, templateName);
-  if (versions.some(v => v.majorVersion === declaredMajor)) return declaredMajor;
-  for (const version of [...versions].sort(byNewest)) {
+  if ((await versionsOf(ctx, api, templateName, declaredMajor)).length > 0) return declaredMajor;
+  for (const version of [...await versionsOf(ctx, api, templateName)].sort(byNewest)) {
     if ((await tagsOf(ctx, version.arn)).get(DECLARED_MAJOR_TAG) === declaredMajor) return version.majorVersion;
   }
   return undefined;
@@ -83,14 +81,10 @@ export async function findVersionByHash(
   const major = await protonMajorOf(ctx, api, templateName, declaredMajor);
   if (major === undefined) return undefined;
   const matches: Version[] = [];
-  const inMajor = (await versionsOf(ctx, api, templateName)).filter(v => v.majorVersion === major).sort(byNewest);
-  // A published match, newest first, ends the search: older versions need not be read.
-  for (const version of inMajor) {
-    if ((await tagsOf(ctx, version.arn)).get(SystemTags.BUNDLE_HASH) !== bundleHash) continue;
-    if (version.status === 'PUBLISHED') return version;
-    matches.push(version);
+  for (const version of [...await versionsOf(ctx, api, templateName, major)].sort(byNewest)) {
+    if ((await tagsOf(ctx, version.arn)).get(SystemTags.BUNDLE_HASH) === bundleHash) matches.push(version);
   }
-  return matches[0];
+  return matches.find(v => v.status === 'PUBLISHED') ?? matches[0];
 }
 
 /**
@@ -118,7 +112,7 @@ export async function resolveVersion(
     }
   } else {
     const major = await protonMajorOf(ctx, api, selector.templateName, selector.majorVersion) ?? selector.majorVersion;
-    const minors = (await versionsOf(ctx, api, selector.templateName)).filter(v => v.majorVersion === major);
+    const minors = await versionsOf(ctx, api, selector.templateName, major);
     const recommended = minors.find(v => v.recommendedMinorVersion !== undefined)?.recommendedMinorVersion;
     found = minors.find(v => v.minorVersion === recommended);
     if (!found) {
