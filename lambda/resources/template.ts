@@ -1,8 +1,8 @@
 /**
  * Custom::ProtonEnvironmentTemplate and Custom::ProtonServiceTemplate. The physical id is the template's name.
  *
- * - Create: one CreateXTemplate call (synchronous: the answer is the template, so isComplete has nothing to wait for).
- *   When the name is taken, a template of that name that this resource created (tag `cdk-proton:owner`) is this one
+ * - Create: get before create; creating is synchronous (the answer is the template), so isComplete has nothing to
+ *   wait for. A template of that name that this resource created (tag `cdk-proton:owner`) is this one
  *   again (a re-delivered event); one without an owner is taken over only when the user opted in (AdoptExisting);
  *   anything else fails, naming the owner.
  * - Update: display name, description and tags in place; a new name, encryption key or provisioning is a new template
@@ -15,9 +15,9 @@ import { errorMessage, errorName, isConflict, isIdempotentParameterMismatch } fr
 import { DONE, lifecycle, pending, ProtonResource, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { checkOwnership, ownerTag, readTags, syncTags, Tag } from '../shared/tags';
-import { ENVIRONMENT_TEMPLATES, SERVICE_TEMPLATES, Template, TemplateApi, versionId } from '../shared/template-api';
+import { ENVIRONMENT_TEMPLATES, SERVICE_TEMPLATES, TemplateApi, versionId } from '../shared/template-api';
 import type { ResourceHandler } from '../shared/types';
-import { collectSupersededVersions } from '../shared/versions';
+import { collectSupersededVersions, versionsOf } from '../shared/versions';
 
 interface DesiredTemplate {
   readonly name: string;
@@ -67,25 +67,28 @@ function templateResource(api: TemplateApi, resourceType: string): ProtonResourc
       || (previous.encryptionKey ?? '') !== (desired.encryptionKey ?? '') || (previous.provisioning ?? '') !== (desired.provisioning ?? ''),
 
     async create(ctx, desired) {
-      let existing: Template | undefined;
-      try {
-        const created = await api.createTemplate(ctx.client, {
-          name: desired.name,
-          displayName: desired.displayName,
-          description: desired.description,
-          encryptionKey: desired.encryptionKey,
-          provisioning: desired.provisioning,
-          tags: [ownerTag(ctx), ...desired.tags],
-        });
-        ctx.log('template created', { template: desired.name });
-        // Creating a template is synchronous: it is in place, with every setting and tag, as Proton's answer shows.
-        if (created?.arn) ctx.settle({ [TemplateAttributes.ARN]: created.arn });
-        return desired.name;
-      } catch (error) {
-        // Idempotent by name: a template of that name exists (an earlier delivery's, or another's): checked below.
-        if (!isConflict(error) && !isIdempotentParameterMismatch(error)) throw error;
-        existing = await getTemplate(ctx, desired.name);
-        if (!existing) throw error;
+      let existing = await getTemplate(ctx, desired.name);
+      if (!existing) {
+        try {
+          const created = await api.createTemplate(ctx.client, {
+            name: desired.name,
+            displayName: desired.displayName,
+            description: desired.description,
+            encryptionKey: desired.encryptionKey,
+            provisioning: desired.provisioning,
+            tags: [ownerTag(ctx), ...desired.tags],
+          });
+          ctx.log('template created', { template: desired.name });
+          // Creating a template is synchronous: it is in place, with every setting and tag, as Proton's answer shows.
+          if (created?.arn) ctx.settle({ [TemplateAttributes.ARN]: created.arn });
+          return desired.name;
+        } catch (error) {
+          // Idempotent by name: only a template created in between with other settings fails here; it is checked below.
+          if (!isConflict(error) && !isIdempotentParameterMismatch(error)) throw error;
+          ctx.forget(`template ${api.kind} ${desired.name}`);
+          existing = await getTemplate(ctx, desired.name);
+          if (!existing) throw error;
+        }
       }
       await checkOwnership(ctx, existing.arn, what(desired.name), desired.adoptExisting);
       checkImmutable(desired, existing);
@@ -125,7 +128,7 @@ function templateResource(api: TemplateApi, resourceType: string): ProtonResourc
         refusal = await deleteTemplate();
         if (refusal === undefined) return DONE;
       }
-      const versions = (await api.listVersions(ctx.client, name)).map(versionId);
+      const versions = (await versionsOf(ctx, api, name)).map(versionId);
       if (versions.length === 0) return pending(`deleting ${what(name)}: ${errorMessage(refusal)}`);
       throw new Error(`${what(name)} can't be deleted while it has versions (${versions.join(', ')}): Proton deletes a template only `
         + 'once its versions are gone. Delete the stacks whose environments and services run on them, or retain the template');

@@ -6,7 +6,7 @@
  * - onEvent makes at most one mutating call: Create creates (or finds) the resource and returns its physical id;
  *   Update takes the first step in place, or creates a new resource when the change needs one (a new physical id makes
  *   CloudFormation delete the old one in its cleanup phase); Delete takes the first deletion step.
- * - isComplete polls inside one invocation every second or two (1 s growing to 2 s) for up to POLL_BUDGET_MS before
+ * - isComplete polls inside one invocation every second or so (1 s growing to 1.5 s) for up to POLL_BUDGET_MS before
  *   answering "not yet", so completion is seen within about a second, not a query interval later. Its first poll
  *   waits until a second after onEvent started something Proton does asynchronously (a registration, a deployment):
  *   nothing Proton does that way is over sooner. A create that left nothing to wait for (`ctx.settle`) is complete
@@ -45,8 +45,8 @@ const AFTER_ACTION_DELAY_MS = 250;
 /** How long isComplete retries reading a finished resource's Data (its function timeout is 2 minutes). */
 const DATA_RETRY_BUDGET_MS = 45_000;
 const FIRST_POLL_DELAY_MS = 1_000;
-/** Polls grow from 1 s to 2 s apart: completion is seen about a second after it happened, on average. */
-const MAX_POLL_DELAY_MS = 2_000;
+/** Polls grow from 1 s to 1.5 s apart: completion is seen within a second of it, on average. */
+const MAX_POLL_DELAY_MS = 1_500;
 const POLL_GROWTH = 1.25;
 /** Throttling and transient errors back off from 1 s to 5 s. */
 const MAX_BACKOFF_DELAY_MS = 5_000;
@@ -363,7 +363,7 @@ function jittered(ms: number): number {
 }
 
 /**
- * The wait after the n-th poll found the resource still on its way: 1 s growing to 2 s, up to 10 % longer at random
+ * The wait after the n-th poll found the resource still on its way: 1 s growing to 1.5 s, up to 10 % longer at random
  * (resources started together drift apart), never shorter (a poll before the schedule sees nothing new).
  */
 function pollDelay(attempt: number): number {

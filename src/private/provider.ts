@@ -45,7 +45,7 @@ function estimatedLength(stack: Stack, arn: string): number {
  */
 export class ProtonProvider extends Construct {
   /**
-   * How long isComplete polls inside one invocation (1 s growing to 2 s) before answering "not yet": completion is
+   * How long isComplete polls inside one invocation (1 s growing to 1.5 s) before answering "not yet": completion is
    * seen about a second after Proton's, and a long deployment costs about one invocation a minute.
    */
   public static readonly POLL_BUDGET = Duration.seconds(50);
