@@ -292,8 +292,8 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
         return { IsComplete: true, ...(Object.keys(data).length > 0 ? { Data: data } : {}) };
       }
       try {
-        // Nothing Proton does asynchronously is over within a second of its start.
-        const firstPoll = Number(ctx.recall(STARTED_AT) ?? 0) + FIRST_POLL_DELAY_MS - now();
+        // Nothing Proton does asynchronously is over within a second of its start (the wait is part of the budget).
+        const firstPoll = Math.min(Number(ctx.recall(STARTED_AT) ?? 0) + FIRST_POLL_DELAY_MS - now(), budget);
         if (firstPoll > 0 && firstPoll <= FIRST_POLL_DELAY_MS) await sleep(firstPoll);
         /** Polls in a row that met throttling or a transient error. */
         let transientErrors = 0;
