@@ -2,13 +2,15 @@
  * Row 1: Proton calls of the example app's deploy, upgrade and destroy (examples/platform-app.ts, revision 1 then 2)
  * through the local deploy engine against an in-process proton-local, against the minimum: every mutating call plus
  * one read per status change a resource must wait for. Also the main job's wall time (the README's goal: 2 minutes).
+ * With PROTON_CALLS_BREAKDOWN=1 it prints the calls of each phase by resource type, request, handler phase and
+ * operation (PROTON_CALLS_BREAKDOWN=sequence: every call as it is made, by logical id), to see which are extra.
  */
 import type * as Http from 'http';
 import { newEngine, synthesize } from './harness';
 import { atMost, Metric, withinBudget } from './metric';
 import { ProtonLocal } from '../src/local';
-import { currentInvocation } from '../src/local/deploy/custom-resources';
 import { buildPlatformApp, REVISION_CONTEXT } from '../src/local/demo/platform-app';
+import { currentInvocation } from '../src/local/deploy/custom-resources';
 import { settlers } from '../src/local/emulator/registry';
 import type { Settler } from '../src/local/emulator/types';
 

@@ -82,9 +82,12 @@ export async function findVersionByHash(
   if (major === undefined) return undefined;
   const matches: Version[] = [];
   for (const version of [...await versionsOf(ctx, api, templateName, major)].sort(byNewest)) {
-    if ((await tagsOf(ctx, version.arn)).get(SystemTags.BUNDLE_HASH) === bundleHash) matches.push(version);
+    if ((await tagsOf(ctx, version.arn)).get(SystemTags.BUNDLE_HASH) !== bundleHash) continue;
+    // The newest published match is the answer: older versions need not be read.
+    if (version.status === 'PUBLISHED') return version;
+    matches.push(version);
   }
-  return matches.find(v => v.status === 'PUBLISHED') ?? matches[0];
+  return matches[0];
 }
 
 /**
