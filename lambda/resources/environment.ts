@@ -18,7 +18,7 @@ import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from
 import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { specValues } from '../shared/redact';
-import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../shared/tags';
+import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree, whenFreeStarting } from '../shared/tags';
 import { ENVIRONMENT_TEMPLATES } from '../shared/template-api';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
 import { collectSupersededVersions, resolveVersion, VersionSelector } from '../shared/versions';
@@ -195,7 +195,7 @@ async function advance(
   const deployed = sameVersion(current, version) && sameInputs(environmentInputs(environment.spec), desired.inputs);
   if (!deployed || (status === 'FAILED' && retryFailed)) {
     const move = versionMove(what(name), current, version);
-    return whenFree(`deploying ${what(name)} (${move.deploymentType})`, () => client.send(new UpdateEnvironmentCommand({
+    return whenFreeStarting(`deploying ${what(name)} (${move.deploymentType})`, () => client.send(new UpdateEnvironmentCommand({
       name, ...move, spec: renderEnvironmentSpec(desired.inputs), ...settingsOf(desired),
     })));
   }

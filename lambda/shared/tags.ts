@@ -95,9 +95,21 @@ export async function syncTags(ctx: StepContext, arn: string, desired: Tag[], pr
  * reason to wait and retry on the next poll.
  */
 export async function whenFree(reason: string, call: () => Promise<unknown>): Promise<Progress> {
+  return attempt(reason, call, acted);
+}
+
+/**
+ * whenFree for a call that starts a deployment or a deletion: Proton works on it asynchronously, so the next poll
+ * waits as for any deployment (not the quick look after a call whose effect is immediate).
+ */
+export async function whenFreeStarting(reason: string, call: () => Promise<unknown>): Promise<Progress> {
+  return attempt(reason, call, pending);
+}
+
+async function attempt(reason: string, call: () => Promise<unknown>, progress: (reason: string) => Progress): Promise<Progress> {
   try {
     await call();
-    return acted(reason);
+    return progress(reason);
   } catch (error) {
     if (isConflict(error)) {
       return pending(`${reason}: Proton reported a conflict, retrying on the next poll`);
