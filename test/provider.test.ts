@@ -47,12 +47,12 @@ test('the two handler functions share one role; onEvent may retry for 14 minutes
   });
 });
 
-test('the framework calls isComplete every 10 seconds, 45 times (its total timeout is 450 s)', () => {
+test('the framework calls isComplete every 2 seconds, 51 times (its total timeout is 102 s)', () => {
   const template = Template.fromStack(stackWithVersions(new App(), 'Stack', 1));
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
   const definition = JSON.stringify(machine.Properties.DefinitionString);
-  expect(definition).toContain('\\"IntervalSeconds\\":10');
-  expect(definition).toContain('\\"MaxAttempts\\":45');
+  expect(definition).toContain('\\"IntervalSeconds\\":2');
+  expect(definition).toContain('\\"MaxAttempts\\":51');
 });
 
 test('every custom resource waits CloudFormation\'s default and maximum, 1 hour: ServiceTimeout is left out', () => {

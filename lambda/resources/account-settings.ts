@@ -108,14 +108,17 @@ function refuseTakeOver(current: Settings, desired: DesiredSettings): void {
     + 'restored when the construct is removed)');
 }
 
-/** The update that makes Proton's settings `wanted` for the given settings; undefined when they already are. */
+/**
+ * Makes Proton's settings `wanted` for the given settings, with at most one update. Updating the settings is
+ * synchronous: when Proton's answer shows them as wanted, they are in place.
+ */
 async function converge(client: ProtonClient, wanted: Settings, managed: Setting[], reason: string): Promise<Progress> {
-  const current = normalized(await currentSettings(client));
-  const differing = managed.filter(s => JSON.stringify(current[s] ?? null) !== JSON.stringify(wanted[s] ?? null));
+  const differs = (settings: Settings) => managed.filter(s => JSON.stringify(settings[s] ?? null) !== JSON.stringify(wanted[s] ?? null));
+  const differing = differs(normalized(await currentSettings(client)));
   const input = updateInput(wanted, differing.filter(s => wanted[s] === undefined), {}, differing);
   if (!input) return DONE;
-  await client.send(new UpdateAccountSettingsCommand(input));
-  return pending(reason);
+  const updated = (await client.send(new UpdateAccountSettingsCommand(input))).accountSettings;
+  return updated && differs(normalized(updated)).length === 0 ? DONE : pending(reason);
 }
 
 export const accountSettingsHandler: ResourceHandler = lifecycle<DesiredSettings>({
@@ -123,7 +126,8 @@ export const accountSettingsHandler: ResourceHandler = lifecycle<DesiredSettings
   decode: readSettings,
   needsNewResource: () => false,
   async create(ctx, desired) {
-    // The physical id records the settings in place before this resource changes them; isComplete then sets them.
+    // The physical id records the settings in place before this resource changes them; isComplete then sets them
+    // (not onEvent: a re-delivered onEvent would record its own settings as the ones to restore).
     const current = await currentSettings(ctx.client);
     refuseTakeOver(normalized(current), desired);
     return encodePrevious(current);

@@ -18,7 +18,7 @@ import { ComponentProperties as P, OutputAttributes, ResourceTypes } from '../..
 import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
 import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
-import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../shared/tags';
+import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree, whenFreeStarting } from '../shared/tags';
 import { clientToken } from '../shared/tokens';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
 
@@ -164,7 +164,7 @@ async function advance(
     const attachment = desired.serviceName
       ? { serviceName: desired.serviceName, serviceInstanceName: desired.serviceInstanceName }
       : isAttached ? { serviceName: '', serviceInstanceName: '' } : {};
-    return whenFree(`deploying ${what(name)}`, () => client.send(new UpdateComponentCommand({
+    return whenFreeStarting(`deploying ${what(name)}`, () => client.send(new UpdateComponentCommand({
       name,
       deploymentType: 'CURRENT_VERSION',
       templateFile: desired.templateFile,
@@ -182,7 +182,7 @@ async function advance(
       name, deploymentType: 'NONE', description: desired.description, clientToken: clientToken(ctx.event, 'UpdateComponentDescription'),
     })));
   }
-  return syncTags(client, component.arn!, desired.tags, previous?.tags ?? []);
+  return syncTags(ctx, component.arn!, desired.tags, previous?.tags ?? []);
 }
 
 /**
@@ -201,7 +201,7 @@ async function advanceDeletion(ctx: StepContext, name: string, retryFailed: bool
   }
   if (isBusy(status)) return pending(`${what(name)} is ${status}`);
   if (attached(component.serviceName) !== undefined) {
-    return whenFree(`detaching ${what(name)} from service instance '${component.serviceName}/${component.serviceInstanceName}' before deleting it`,
+    return whenFreeStarting(`detaching ${what(name)} from service instance '${component.serviceName}/${component.serviceInstanceName}' before deleting it`,
       () => client.send(new UpdateComponentCommand({
         name, deploymentType: 'CURRENT_VERSION', serviceName: '', serviceInstanceName: '', clientToken: clientToken(ctx.event, 'DetachComponent'),
       })));

@@ -128,7 +128,7 @@ const connectionResource: ProtonResource<DesiredConnection> = {
       }));
       return pending(`updating ${changed.join(', ')} of ${what(id)}`);
     }
-    return syncTags(ctx.client, connection.arn!, desired.tags, previous?.tags ?? []);
+    return syncTags(ctx, connection.arn!, desired.tags, previous?.tags ?? []);
   },
 
   async advanceDeletion(ctx, id) {

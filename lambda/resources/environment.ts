@@ -18,7 +18,7 @@ import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from
 import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { specValues } from '../shared/redact';
-import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../shared/tags';
+import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree, whenFreeStarting } from '../shared/tags';
 import { ENVIRONMENT_TEMPLATES } from '../shared/template-api';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
 import { collectSupersededVersions, resolveVersion, VersionSelector } from '../shared/versions';
@@ -149,6 +149,7 @@ async function create(ctx: StepContext, desired: DesiredEnvironment): Promise<Pr
       ...settingsOf(desired),
       tags: [ownerTag(ctx), ...desired.tags],
     }));
+    ctx.tagsSent();
   } catch (error) {
     // CreateEnvironment is idempotent by name: only an environment created in between with other settings fails here.
     if (!isIdempotentParameterMismatch(error) && errorName(error) !== 'ConflictException') throw error;
@@ -194,7 +195,7 @@ async function advance(
   const deployed = sameVersion(current, version) && sameInputs(environmentInputs(environment.spec), desired.inputs);
   if (!deployed || (status === 'FAILED' && retryFailed)) {
     const move = versionMove(what(name), current, version);
-    return whenFree(`deploying ${what(name)} (${move.deploymentType})`, () => client.send(new UpdateEnvironmentCommand({
+    return whenFreeStarting(`deploying ${what(name)} (${move.deploymentType})`, () => client.send(new UpdateEnvironmentCommand({
       name, ...move, spec: renderEnvironmentSpec(desired.inputs), ...settingsOf(desired),
     })));
   }
@@ -207,7 +208,7 @@ async function advance(
     })));
   }
   // Superseded versions it left are collected by the stack's Custom::ProtonSupersededVersions, once nothing can roll back.
-  return syncTags(client, environment.arn!, desired.tags, previous?.tags ?? []);
+  return syncTags(ctx, environment.arn!, desired.tags, previous?.tags ?? []);
 }
 
 function data(client: ProtonClient, desired: DesiredEnvironment): Promise<{ [attribute: string]: string }> {

@@ -112,7 +112,7 @@ async function advance(ctx: StepContext, desired: DesiredRepository, previous: D
     throw new Error(`${what(desired.provider, desired.name)} does not exist (it was deleted outside this stack?)`);
   }
   checkImmutable(desired, repository);
-  return syncTags(ctx.client, repository.arn!, desired.tags, previous?.tags ?? []);
+  return syncTags(ctx, repository.arn!, desired.tags, previous?.tags ?? []);
 }
 
 async function advanceDeletion(ctx: StepContext, physicalId: string): Promise<Progress> {

@@ -20,7 +20,7 @@ import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from
 import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { specValues } from '../shared/redact';
-import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree } from '../shared/tags';
+import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree, whenFreeStarting } from '../shared/tags';
 import { SERVICE_TEMPLATES } from '../shared/template-api';
 import { clientToken, TokenSource } from '../shared/tokens';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
@@ -138,6 +138,7 @@ async function create(ctx: StepContext, desired: DesiredService): Promise<Progre
       description: desired.description,
       tags: [ownerTag(ctx), ...desired.tags],
     }));
+    ctx.tagsSent();
   } catch (error) {
     // CreateService is idempotent by name: only a service created in between with other settings fails here.
     if (!isIdempotentParameterMismatch(error) && !isConflict(error)) throw error;
@@ -203,7 +204,7 @@ async function advance(
     return whenFree(`updating the description of ${what(name)}`, () => client.send(new UpdateServiceCommand({ name, description: desired.description })));
   }
   // Superseded versions it left are collected by the stack's Custom::ProtonSupersededVersions, once nothing can roll back.
-  return syncTags(client, service.arn!, desired.tags, previous?.tags ?? []);
+  return syncTags(ctx, service.arn!, desired.tags, previous?.tags ?? []);
 }
 
 /**
@@ -227,7 +228,7 @@ async function advanceInstanceSet(
   }
   const added = desired.instances.find(i => !current.instances.some(c => c.name === i.name));
   if (added) {
-    return whenFree(`adding ${instanceWhat(name, added.name)}`, () => client.send(new CreateServiceInstanceCommand({
+    return whenFreeStarting(`adding ${instanceWhat(name, added.name)}`, () => client.send(new CreateServiceInstanceCommand({
       serviceName: name,
       name: added.name,
       spec: renderServiceSpec({ instances: [added] }),
@@ -242,7 +243,7 @@ async function advanceInstanceSet(
       throw new Error(`${what(name)} failed to update its instances (${status}): ${service.statusMessage ?? 'Proton gave no reason'}`);
     }
     const spec = renderServiceSpec({ pipeline: current.pipeline, instances: current.instances.filter(c => !removed.includes(c)) });
-    return whenFree(`removing ${listOf(removed.map(i => `instance '${i.name}'`))} from ${what(name)}`,
+    return whenFreeStarting(`removing ${listOf(removed.map(i => `instance '${i.name}'`))} from ${what(name)}`,
       () => client.send(new UpdateServiceCommand({ name, spec })));
   }
   // Instances removed by an earlier pass disappear once Proton has deprovisioned them.
@@ -276,7 +277,7 @@ async function advanceInstance(
   if (!deployed || (status === 'FAILED' && retryFailed)) {
     const move = versionMove(label, current, version);
     const spec = renderServiceSpec({ instances: [wanted] });
-    return whenFree(`deploying ${label} (${move.deploymentType})`, () => client.send(new UpdateServiceInstanceCommand({
+    return whenFreeStarting(`deploying ${label} (${move.deploymentType})`, () => client.send(new UpdateServiceInstanceCommand({
       serviceName: desired.name,
       name,
       ...move,
@@ -305,7 +306,7 @@ async function advancePipeline(
   if (!deployed || (status === 'FAILED' && retryFailed)) {
     const move = versionMove(label, current, version);
     const spec = renderServiceSpec({ pipeline: desired.pipeline, instances: desired.instances });
-    return whenFree(`deploying ${label} (${move.deploymentType})`, () => client.send(new UpdateServicePipelineCommand({
+    return whenFreeStarting(`deploying ${label} (${move.deploymentType})`, () => client.send(new UpdateServicePipelineCommand({
       serviceName: desired.name, ...move, spec,
     })));
   }
@@ -370,6 +371,17 @@ async function advanceDeletion(ctx: StepContext, name: string, properties: Desir
   if (service.pipeline?.deploymentStatus === 'IN_PROGRESS') {
     return cancel(`the pipeline of ${what(name)}`, () => client.send(new CancelServicePipelineDeploymentCommand({ serviceName: name })));
   }
+  if (!SERVICE_BUSY.has(status) && service.pipeline?.deploymentStatus !== 'CANCELLING') {
+    // Deleted straight away in the usual case (nothing deploying), without reading each instance first: Proton's
+    // refusal (an instance deploying) sends the step on to the instances, whose deployments are cancelled first.
+    try {
+      await client.send(new DeleteServiceCommand({ name }));
+      return pending(`deleting ${what(name)}`);
+    } catch (error) {
+      if (isNotFound(error)) return pending(`deleting ${what(name)}`);
+      if (!isConflict(error)) throw error;
+    }
+  }
   for (const instance of serviceSpecParts(service.spec).instances) {
     const current = await getInstance(client, name, instance.name);
     if (current?.deploymentStatus === 'IN_PROGRESS') {
@@ -387,7 +399,7 @@ async function advanceDeletion(ctx: StepContext, name: string, properties: Desir
   if (SERVICE_BUSY.has(status)) {
     return pending(`${what(name)} is ${status}`);
   }
-  return whenFree(`deleting ${what(name)}`, async () => {
+  return whenFreeStarting(`deleting ${what(name)}`, async () => {
     try {
       await client.send(new DeleteServiceCommand({ name }));
     } catch (error) {

@@ -24,11 +24,15 @@ import {
 import { errorMessage, errorName, isConflict, isIdempotentParameterMismatch, isNotDraft } from '../shared/errors';
 import { acted, DONE, lifecycle, pending, Progress, ProtonResource, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
-import { listTags, readTags, syncTags, Tag, whenFree } from '../shared/tags';
-import { ENVIRONMENT_TEMPLATES, parseVersionId, SERVICE_TEMPLATES, TemplateApi, Version, versionId, VersionUpdate } from '../shared/template-api';
+import { readTags, syncTags, Tag, tagsOf, whenFree } from '../shared/tags';
+import {
+  ENVIRONMENT_TEMPLATES, parseVersionId, SERVICE_TEMPLATES, TemplateApi, Version, versionId, VersionRef, VersionUpdate,
+} from '../shared/template-api';
 import { clientToken } from '../shared/tokens';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
-import { clearSuperseded, collectSupersededVersions, DECLARED_MAJOR_TAG, findVersionByHash, markSuperseded, protonMajorOf } from '../shared/versions';
+import {
+  clearSuperseded, collectSupersededVersions, DECLARED_MAJOR_TAG, findVersionByHash, forgetVersions, markSuperseded, protonMajorOf,
+} from '../shared/versions';
 
 /** The version properties, decoded. */
 export interface TemplateVersionSpec {
@@ -90,8 +94,18 @@ const sortedCompatible = (list: CompatibleEnvironmentTemplateProperty[] | undefi
   (list ?? []).map(c => ({ templateName: c.templateName, majorVersion: c.majorVersion }))
     .sort((a, b) => `${a.templateName}:${a.majorVersion}`.localeCompare(`${b.templateName}:${b.majorVersion}`));
 
+const SYSTEM_TAGS_CHECKED = 'SystemTagsChecked';
+
 function versionResource(api: TemplateApi, resourceType: string, createOperation: string): ProtonResource<TemplateVersionSpec> {
   const what = (id: string) => `${api.words} version ${id}`;
+  const readKey = (ref: VersionRef) => `version ${api.kind} ${versionId(ref)}`;
+  /** The version as Proton reports it, read once per poll. */
+  const getVersion = (ctx: StepContext, ref: VersionRef) => ctx.cached(readKey(ref), () => api.getVersion(ctx.client, ref));
+  /** What a call answered about the version is what the rest of the poll (its Data) sees. */
+  const answered = (ctx: StepContext, version: Version) => {
+    ctx.forget(readKey(version));
+    void ctx.cached(readKey(version), async () => version);
+  };
 
   /** The in-place changes that bring Proton's version to the properties, or undefined when it matches. */
   const inPlaceUpdate = (spec: TemplateVersionSpec, version: Version): VersionUpdate | undefined => {
@@ -111,8 +125,8 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
 
   /** The library's tags the version must carry: its bundle hash, the declared major when Proton numbered it otherwise. */
   const systemTagProgress = async (ctx: StepContext, spec: TemplateVersionSpec, version: Version): Promise<Progress> => {
-    if (ctx.recall('SystemTagsChecked') === 'true') return DONE;
-    const tags = await listTags(ctx.client, version.arn);
+    if (ctx.recall(SYSTEM_TAGS_CHECKED) === 'true') return DONE;
+    const tags = await tagsOf(ctx, version.arn);
     if (tags.get(SystemTags.SUPERSEDED) !== undefined) {
       await clearSuperseded(ctx, version);
       return acted(`${what(versionId(version))} is declared again: no longer superseded`);
@@ -129,18 +143,25 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
         resourceArn: version.arn, tags: wanted,
       })));
     }
-    ctx.remember('SystemTagsChecked', 'true');
+    ctx.remember(SYSTEM_TAGS_CHECKED, 'true');
     return DONE;
   };
 
   const publish = async (ctx: StepContext, version: Version): Promise<Progress> => {
     try {
-      await api.updateVersion(ctx.client, version, { status: TemplateVersionStatus.PUBLISHED });
+      const published = await api.updateVersion(ctx.client, version, { status: TemplateVersionStatus.PUBLISHED });
+      // Publishing is synchronous: Proton's answer shows the version PUBLISHED, and with the tags this event's create
+      // sent, nothing is left to do (the Data comes from the answer too).
+      if (published?.status === TemplateVersionStatus.PUBLISHED && ctx.sentTags) {
+        answered(ctx, { ...version, ...published });
+        return DONE;
+      }
       return acted(`publishing ${what(versionId(version))}`);
     } catch (error) {
       if (isConflict(error)) return pending(`publishing ${what(versionId(version))}: Proton reported a conflict`);
       // A retried publish whose first response was lost finds the version already published: that is success.
-      if (isNotDraft(error) && (await api.getVersion(ctx.client, version))?.status === TemplateVersionStatus.PUBLISHED) {
+      ctx.forget(readKey(version));
+      if (isNotDraft(error) && (await getVersion(ctx, version))?.status === TemplateVersionStatus.PUBLISHED) {
         return acted(`${what(versionId(version))} was already published`);
       }
       throw error;
@@ -196,13 +217,18 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
         version = await request(majorExists ? undefined : spec.majorVersion);
       }
       ctx.log('template version created', { version: versionId(version), status: version.status });
+      forgetVersions(ctx, api, spec.templateName);
+      // The create carried the bundle hash and the user's tags; the declared major needs a tag only when Proton
+      // numbered the major otherwise.
+      if (version.majorVersion === spec.majorVersion) ctx.remember(SYSTEM_TAGS_CHECKED, 'true');
+      ctx.tagsSent();
       return versionId(version);
     },
 
     async advance(ctx, physicalId, spec, previous) {
       const ref = parseVersionId(physicalId);
       if (!ref) throw new Error(`${resourceType}: unexpected physical resource id ${JSON.stringify(physicalId)}`);
-      const version = await api.getVersion(ctx.client, ref);
+      const version = await getVersion(ctx, ref);
       if (!version) throw new Error(`The ${what(physicalId)} no longer exists in Proton (deleted outside this stack?)`);
       switch (version.status) {
         case TemplateVersionStatus.REGISTRATION_IN_PROGRESS:
@@ -224,13 +250,13 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
       if (spec.publish && version.status === TemplateVersionStatus.DRAFT) {
         return publish(ctx, version);
       }
-      return syncTags(ctx.client, version.arn, spec.tags, previous?.tags ?? []);
+      return syncTags(ctx, version.arn, spec.tags, previous?.tags ?? []);
     },
 
     async advanceDeletion(ctx, physicalId) {
       const ref = parseVersionId(physicalId);
       if (!ref) return DONE; // nothing was created under this id
-      const version = await api.getVersion(ctx.client, ref);
+      const version = await getVersion(ctx, ref);
       if (!version) {
         // Deleted by an earlier attempt of this step, whose collection of the siblings it freed may not have finished.
         await collectSupersededVersions(ctx, api, ref.templateName);
@@ -243,7 +269,8 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
         await api.deleteVersion(ctx.client, ref);
       } catch (error) {
         if (!isConflict(error) && errorName(error) !== 'ValidationException') throw error;
-        if (!await api.getVersion(ctx.client, ref)) return DONE;
+        ctx.forget(readKey(ref));
+        if (!await getVersion(ctx, ref)) return DONE;
         await markSuperseded(ctx, version);
         return {
           done: true,
@@ -253,12 +280,13 @@ function versionResource(api: TemplateApi, resourceType: string, createOperation
       }
       ctx.log('template version deleted', { version: physicalId });
       // Deleting this one may be what lets Proton delete a superseded recommended sibling.
+      forgetVersions(ctx, api, ref.templateName);
       await collectSupersededVersions(ctx, api, ref.templateName);
       return DONE;
     },
 
     async data(ctx, physicalId) {
-      const version = await api.getVersion(ctx.client, parseVersionId(physicalId)!);
+      const version = await getVersion(ctx, parseVersionId(physicalId)!);
       if (!version) throw new Error(`The ${what(physicalId)} no longer exists in Proton`);
       return {
         [TemplateVersionAttributes.MAJOR_VERSION]: version.majorVersion,

@@ -6,8 +6,12 @@
  * - onEvent makes at most one mutating call: Create creates (or finds) the resource and returns its physical id;
  *   Update takes the first step in place, or creates a new resource when the change needs one (a new physical id makes
  *   CloudFormation delete the old one in its cleanup phase); Delete takes the first deletion step.
- * - isComplete polls inside one invocation with a short backoff (1 s growing to 5 s) for up to POLL_BUDGET_MS before
- *   answering "not yet", so completion is seen within about a second, not a query interval later.
+ * - isComplete polls inside one invocation every second or so (1 s growing to 1.5 s) for up to POLL_BUDGET_MS before
+ *   answering "not yet", so completion is seen within about a second, not a query interval later. Its first poll
+ *   waits until a second after onEvent started something Proton does asynchronously (a registration, a deployment):
+ *   nothing Proton does that way is over sooner. A create that left nothing to wait for (`ctx.settle`) is complete
+ *   without a call.
+ * - Reads are cached for one poll (`ctx.cached`): the Data of a finished resource reuses what its last step read.
  * - Every step is decided from Proton's state, so repeating one is harmless: throttling, 5xx and dropped connections
  *   make isComplete answer "not yet" and make onEvent retry with backoff and jitter until its deadline.
  */
@@ -41,11 +45,21 @@ const AFTER_ACTION_DELAY_MS = 250;
 /** How long isComplete retries reading a finished resource's Data (its function timeout is 2 minutes). */
 const DATA_RETRY_BUDGET_MS = 45_000;
 const FIRST_POLL_DELAY_MS = 1_000;
-const MAX_POLL_DELAY_MS = 5_000;
-const POLL_BACKOFF = 1.5;
+/** Polls grow from 1 s to 1.5 s apart: completion is seen within a second of it, on average. */
+const MAX_POLL_DELAY_MS = 1_500;
+const POLL_GROWTH = 1.25;
+/** Throttling and transient errors back off from 1 s to 5 s. */
+const MAX_BACKOFF_DELAY_MS = 5_000;
+const BACKOFF = 1.5;
 
 /** Values a resource type carries from onEvent to isComplete (the framework merges onEvent's answer into the event). */
 const CARRIED_FIELD = 'CdkProtonCarried';
+/** Carried when onEvent left the resource as desired, with its Data (JSON): isComplete answers without a call. */
+const SETTLED = 'Settled';
+/** Carried when onEvent started something Proton does asynchronously: when it ended (epoch ms). */
+const STARTED_AT = 'StartedAt';
+/** Carried when onEvent created the resource with every tag the properties ask for. */
+const TAGS_SENT = 'TagsSent';
 /** Carried when an Update created a new resource: the old properties then describe the old one, not this one. */
 const NEW_RESOURCE = 'NewResource';
 /** Carried when onEvent's first deletion step already finished the deletion. */
@@ -54,6 +68,8 @@ const DELETED = 'Deleted';
 /** What a step sees: the client, the event, and values carried between phases. */
 export class StepContext {
   private readonly carried: { [key: string]: string };
+  /** Reads of the current poll (see `cached`). */
+  private reads = new Map<string, Promise<unknown>>();
   constructor(
     public readonly client: ProtonClient,
     public readonly event: OnEventRequest | IsCompleteRequest,
@@ -80,6 +96,53 @@ export class StepContext {
 
   public get carriedValues(): { [key: string]: string } {
     return { ...this.carried };
+  }
+
+  /**
+   * A read, made once per poll: steps and the Data of a finished resource share what the poll read. Every poll (and
+   * every mutating call a step makes ends its poll) starts afresh, so nothing stale decides a step.
+   */
+  public cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let result = this.reads.get(key) as Promise<T> | undefined;
+    if (!result) {
+      result = read();
+      this.reads.set(key, result);
+      result.catch(() => this.reads.delete(key));
+    }
+    return result;
+  }
+
+  /** Forgets a cached read (after a call that changed what it read). */
+  public forget(key: string): void {
+    this.reads.delete(key);
+  }
+
+  /** Forgets every cached read whose key starts with the prefix. */
+  public forgetAll(prefix: string): void {
+    for (const key of [...this.reads.keys()]) if (key.startsWith(prefix)) this.reads.delete(key);
+  }
+
+  /** Starts a new poll: what earlier polls read may have changed. */
+  public newPoll(): void {
+    this.reads = new Map();
+  }
+
+  /**
+   * Called by a create whose one call left the resource exactly as the properties describe, synchronously (Proton's
+   * answer says so): isComplete then answers at once with this Data, without a call.
+   */
+  public settle(data: { [attribute: string]: string } = {}): void {
+    this.remember(SETTLED, JSON.stringify(data));
+  }
+
+  /** Called by a create that sent every tag the properties ask for: the first tag sync of this event needs no read. */
+  public tagsSent(): void {
+    this.remember(TAGS_SENT, 'true');
+  }
+
+  /** Whether this event's create sent the tags (so they are in place, unless a later step changed them). */
+  public get sentTags(): boolean {
+    return this.recall(TAGS_SENT) === 'true';
   }
 
   public log(message: string, fields: { [field: string]: unknown } = {}): void {
@@ -172,8 +235,11 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
     async onEvent(event: OnEventRequest): Promise<OnEventResponse> {
       const client = newClient();
       const ctx = contextFor(event, client);
+      /** Whether the step left Proton working asynchronously: isComplete's first poll then waits a little. */
+      let startedAsync = true;
       try {
         const physicalId = await withRetries(ctx, async () => {
+          ctx.newPoll();
           switch (event.RequestType) {
             case 'Create':
               return resource.create(ctx, resource.decode(event.ResourceProperties));
@@ -184,18 +250,22 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
                 ctx.remember(NEW_RESOURCE, 'true');
                 return resource.create(ctx, desired);
               }
-              report(ctx, await resource.advance(ctx, event.PhysicalResourceId, desired, previous, true));
+              const progress = await resource.advance(ctx, event.PhysicalResourceId, desired, previous, true);
+              report(ctx, progress);
+              startedAsync = !progress.done && !progress.acted;
               return event.PhysicalResourceId;
             }
             case 'Delete': {
               const progress = await resource.advanceDeletion(ctx, event.PhysicalResourceId, decodeSafely(event.ResourceProperties), true);
               report(ctx, progress);
+              startedAsync = !progress.done && !progress.acted;
               if (progress.done) ctx.remember(DELETED, 'true');
               if (progress.done && progress.notice) ctx.remember('Notice', progress.notice);
               return event.PhysicalResourceId;
             }
           }
         });
+        if (ctx.recall(SETTLED) === undefined && ctx.recall(DELETED) === undefined && startedAsync) ctx.remember(STARTED_AT, String(now()));
         const carried = ctx.carriedValues;
         return { PhysicalResourceId: physicalId, ...(Object.keys(carried).length > 0 ? { [CARRIED_FIELD]: carried } : {}) };
       } finally {
@@ -214,13 +284,28 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
         const notice = ctx.recall('Notice');
         return { IsComplete: true, ...(notice ? { Data: { Notice: notice } } : {}) };
       }
+      const settled = event.RequestType !== 'Delete' ? ctx.recall(SETTLED) : undefined;
+      if (settled !== undefined) {
+        // onEvent's call left the resource as desired (Proton's answer said so).
+        client.destroy();
+        const data = JSON.parse(settled) as { [attribute: string]: string };
+        return { IsComplete: true, ...(Object.keys(data).length > 0 ? { Data: data } : {}) };
+      }
       try {
+        // Nothing Proton does asynchronously is over within a second of its start (the wait is part of the budget).
+        const firstPoll = Math.min(Number(ctx.recall(STARTED_AT) ?? 0) + FIRST_POLL_DELAY_MS - now(), budget);
+        if (firstPoll > 0 && firstPoll <= FIRST_POLL_DELAY_MS) await sleep(firstPoll);
+        /** Polls in a row that met throttling or a transient error. */
+        let transientErrors = 0;
         for (let attempt = 1; ; attempt++) {
           let progress: Progress;
+          ctx.newPoll();
           try {
             progress = await guarded(ctx, () => step(ctx, event));
+            transientErrors = 0;
           } catch (error) {
             if (!isTransient(error)) throw error;
+            transientErrors++;
             progress = pending(`transient Proton error: ${ctx.redact(errorMessage(error))}`);
           }
           report(ctx, progress);
@@ -236,8 +321,11 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
               : {};
             return { IsComplete: true, ...(Object.keys(data).length > 0 ? { Data: data } : {}) };
           }
-          const delay = !progress.done && progress.acted
-            ? AFTER_ACTION_DELAY_MS : jittered(Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * POLL_BACKOFF ** (attempt - 1)));
+          const delay = progress.acted ? AFTER_ACTION_DELAY_MS
+            : transientErrors > 0
+              // Throttled or failing: back off further, spreading the resources that share the limit.
+              ? jittered(Math.min(MAX_BACKOFF_DELAY_MS, FIRST_POLL_DELAY_MS * BACKOFF ** (transientErrors - 1)))
+              : pollDelay(attempt);
           if (now() - started + delay > budget) return { IsComplete: false };
           await sleep(delay);
         }
@@ -272,4 +360,12 @@ function pollBudgetMs(): number {
 /** Full jitter on the upper half: spreads retries of many resources hitting one rate limit. */
 function jittered(ms: number): number {
   return ms / 2 + Math.random() * ms / 2;
+}
+
+/**
+ * The wait after the n-th poll found the resource still on its way: 1 s growing to 1.5 s, up to 10 % longer at random
+ * (resources started together drift apart), never shorter (a poll before the schedule sees nothing new).
+ */
+function pollDelay(attempt: number): number {
+  return Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * POLL_GROWTH ** (attempt - 1)) * (1 + Math.random() / 10);
 }

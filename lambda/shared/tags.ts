@@ -19,6 +19,11 @@ export function readTags(properties: PropertyReader, name: string): Tag[] {
   return properties.objectList(name, ['key', 'value'] as const) ?? [];
 }
 
+/** Every tag of a resource (all pages), read once per poll. */
+export function tagsOf(ctx: StepContext, resourceArn: string): Promise<Map<string, string>> {
+  return ctx.cached(`tags ${resourceArn}`, () => listTags(ctx.client, resourceArn));
+}
+
 /** Every tag of a resource (all pages). */
 export async function listTags(client: ProtonClient, resourceArn: string): Promise<Map<string, string>> {
   const tags = new Map<string, string>();
@@ -47,7 +52,7 @@ export function ownerTag(ctx: StepContext): Tag {
  * else is an error naming the owner: two constructs must never silently own one Proton resource.
  */
 export async function checkOwnership(ctx: StepContext, arn: string, what: string, adoptExisting: boolean): Promise<'own' | 'adopted'> {
-  const owner = (await listTags(ctx.client, arn)).get(SystemTags.OWNER);
+  const owner = (await tagsOf(ctx, arn)).get(SystemTags.OWNER);
   if (owner === ownerOf(ctx)) return 'own';
   if (owner !== undefined) {
     throw new Error(`${what} already exists and belongs to ${owner} (stack/logical id, tag ${SystemTags.OWNER}): two resources can't `
@@ -58,6 +63,7 @@ export async function checkOwnership(ctx: StepContext, arn: string, what: string
       + 'adoptExisting: true to manage the existing one (it is then retained when removed from the stack, unless removalPolicy says otherwise)');
   }
   await ctx.client.send(new TagResourceCommand({ resourceArn: arn, tags: [ownerTag(ctx)] }));
+  ctx.forget(`tags ${arn}`);
   ctx.log('adopted an existing resource', { resource: what });
   return 'adopted';
 }
@@ -65,10 +71,14 @@ export async function checkOwnership(ctx: StepContext, arn: string, what: string
 /**
  * Brings the user's tags to the desired ones with at most one call: tags that changed or are new are set first, then
  * tags the previous properties had and the new ones dropped are removed. Tags set outside the stack, the library's
- * own and Proton's `aws:` tags are left alone.
+ * own and Proton's `aws:` tags are left alone. Nothing is read when this event's create sent the tags itself, or
+ * when the properties' tags are the previous ones (an update that leaves the tags alone: Proton has them since the
+ * event that set them).
  */
-export async function syncTags(client: ProtonClient, arn: string, desired: Tag[], previous: Tag[]): Promise<Progress> {
-  const current = await listTags(client, arn);
+export async function syncTags(ctx: StepContext, arn: string, desired: Tag[], previous: Tag[]): Promise<Progress> {
+  if (ctx.sentTags || sameTags(desired, previous)) return DONE;
+  const client = ctx.client;
+  const current = await tagsOf(ctx, arn);
   const changed = desired.filter(t => current.get(t.key) !== t.value);
   if (changed.length > 0) {
     return whenFree('setting tags', () => client.send(new TagResourceCommand({ resourceArn: arn, tags: changed })));
@@ -85,13 +95,30 @@ export async function syncTags(client: ProtonClient, arn: string, desired: Tag[]
  * reason to wait and retry on the next poll.
  */
 export async function whenFree(reason: string, call: () => Promise<unknown>): Promise<Progress> {
+  return attempt(reason, call, acted);
+}
+
+/**
+ * whenFree for a call that starts a deployment or a deletion: Proton works on it asynchronously, so the next poll
+ * waits as for any deployment (not the quick look after a call whose effect is immediate).
+ */
+export async function whenFreeStarting(reason: string, call: () => Promise<unknown>): Promise<Progress> {
+  return attempt(reason, call, pending);
+}
+
+async function attempt(reason: string, call: () => Promise<unknown>, progress: (reason: string) => Progress): Promise<Progress> {
   try {
     await call();
-    return acted(reason);
+    return progress(reason);
   } catch (error) {
     if (isConflict(error)) {
       return pending(`${reason}: Proton reported a conflict, retrying on the next poll`);
     }
     throw error;
   }
+}
+
+function sameTags(a: Tag[], b: Tag[]): boolean {
+  const key = (tags: Tag[]) => JSON.stringify(tags.map(t => [t.key, t.value]).sort());
+  return key(a) === key(b);
 }

@@ -7,7 +7,7 @@
 import { TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-proton';
 import { errorMessage, errorName, isConflict, isTransient } from './errors';
 import type { StepContext } from './lifecycle';
-import { listTags } from './tags';
+import { tagsOf } from './tags';
 import { TemplateApi, Version, versionId } from './template-api';
 import { SystemTags } from '../../src/private/properties';
 
@@ -48,14 +48,24 @@ export function sameSelector(a: VersionSelector, b: VersionSelector): boolean {
     && a.minorVersion === b.minorVersion && a.bundleHash === b.bundleHash;
 }
 
+/** The versions of a template (of one major when given), listed once per poll. */
+export function versionsOf(ctx: StepContext, api: TemplateApi, templateName: string, majorVersion?: string): Promise<Version[]> {
+  return ctx.cached(`versions ${api.kind} ${templateName} ${majorVersion ?? '*'}`, () => api.listVersions(ctx.client, templateName, majorVersion));
+}
+
+/** Forgets the cached lists of a template's versions (after a call that added or removed one). */
+export function forgetVersions(ctx: StepContext, api: TemplateApi, templateName: string): void {
+  ctx.forgetAll(`versions ${api.kind} ${templateName} `);
+}
+
 /**
  * The Proton major that holds the declared one: the declared number itself while Proton has versions of it, else the
  * major of a version tagged as declared in it (Proton numbered it otherwise); undefined when there is none yet.
  */
 export async function protonMajorOf(ctx: StepContext, api: TemplateApi, templateName: string, declaredMajor: string): Promise<string | undefined> {
-  if ((await api.listVersions(ctx.client, templateName, declaredMajor)).length > 0) return declaredMajor;
-  for (const version of (await api.listVersions(ctx.client, templateName)).sort(byNewest)) {
-    if ((await listTags(ctx.client, version.arn)).get(DECLARED_MAJOR_TAG) === declaredMajor) return version.majorVersion;
+  if ((await versionsOf(ctx, api, templateName, declaredMajor)).length > 0) return declaredMajor;
+  for (const version of [...await versionsOf(ctx, api, templateName)].sort(byNewest)) {
+    if ((await tagsOf(ctx, version.arn)).get(DECLARED_MAJOR_TAG) === declaredMajor) return version.majorVersion;
   }
   return undefined;
 }
@@ -71,10 +81,13 @@ export async function findVersionByHash(
   const major = await protonMajorOf(ctx, api, templateName, declaredMajor);
   if (major === undefined) return undefined;
   const matches: Version[] = [];
-  for (const version of (await api.listVersions(ctx.client, templateName, major)).sort(byNewest)) {
-    if ((await listTags(ctx.client, version.arn)).get(SystemTags.BUNDLE_HASH) === bundleHash) matches.push(version);
+  for (const version of [...await versionsOf(ctx, api, templateName, major)].sort(byNewest)) {
+    if ((await tagsOf(ctx, version.arn)).get(SystemTags.BUNDLE_HASH) !== bundleHash) continue;
+    // The newest published match is the answer: older versions need not be read.
+    if (version.status === 'PUBLISHED') return version;
+    matches.push(version);
   }
-  return matches.find(v => v.status === 'PUBLISHED') ?? matches[0];
+  return matches[0];
 }
 
 /**
@@ -102,7 +115,7 @@ export async function resolveVersion(
     }
   } else {
     const major = await protonMajorOf(ctx, api, selector.templateName, selector.majorVersion) ?? selector.majorVersion;
-    const minors = await api.listVersions(ctx.client, selector.templateName, major);
+    const minors = await versionsOf(ctx, api, selector.templateName, major);
     const recommended = minors.find(v => v.recommendedMinorVersion !== undefined)?.recommendedMinorVersion;
     found = minors.find(v => v.minorVersion === recommended);
     if (!found) {
@@ -139,10 +152,10 @@ export async function clearSuperseded(ctx: StepContext, version: Version): Promi
 export async function collectSupersededVersions(ctx: StepContext, api: TemplateApi, templateName: string): Promise<string[]> {
   const deleted: string[] = [];
   try {
-    const versions = await api.listVersions(ctx.client, templateName);
+    const versions = await versionsOf(ctx, api, templateName);
     const superseded: Version[] = [];
     for (const version of versions) {
-      if ((await listTags(ctx.client, version.arn)).get(SystemTags.SUPERSEDED) === 'true') superseded.push(version);
+      if ((await tagsOf(ctx, version.arn)).get(SystemTags.SUPERSEDED) === 'true') superseded.push(version);
     }
     // Recommended versions go last: Proton deletes them only after the other versions of their major.
     superseded.sort((a, b) => Number(a.recommendedMinorVersion === a.minorVersion) - Number(b.recommendedMinorVersion === b.minorVersion));
@@ -154,7 +167,10 @@ export async function collectSupersededVersions(ctx: StepContext, api: TemplateA
         if (!isConflict(error) && errorName(error) !== 'ValidationException') throw error;
       }
     }
-    if (deleted.length > 0) ctx.log('deleted superseded template versions', { versions: deleted });
+    if (deleted.length > 0) {
+      forgetVersions(ctx, api, templateName);
+      ctx.log('deleted superseded template versions', { versions: deleted });
+    }
   } catch (error) {
     if (isTransient(error)) throw error;
     ctx.log('could not delete superseded template versions; the next deployment tries again', { error: errorMessage(error) });

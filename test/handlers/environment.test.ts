@@ -239,7 +239,8 @@ describe('template version by bundle hash', () => {
     expect(registering.environmentTemplateVersion!.status).toBe('REGISTRATION_IN_PROGRESS');
     const request = event('Create', byHash(HASH_11));
     const response = await w.onEvent(request);
-    expect(response).toEqual({ PhysicalResourceId: 'prod', CdkProtonCarried: { CreateDeferred: 'true' } });
+    // Carried: the deferred create, and when onEvent ended (isComplete's first poll waits a second after it).
+    expect(response).toEqual({ PhysicalResourceId: 'prod', CdkProtonCarried: { CreateDeferred: 'true', StartedAt: expect.stringMatching(/^\d+$/) } });
     expect(w.env.local.requestLog.count('CreateEnvironment')).toBe(0);
 
     // The platform's version finishes registering and is published; the next polls create and deploy the environment.

@@ -80,7 +80,7 @@ describe('the lifecycle', () => {
     throw protonErrors.throttling();
   };
 
-  test('isComplete answers "not yet", not an error, while Proton throttles, backing off from 1 s to 5 s within the poll budget', async () => {
+  test('isComplete answers "not yet", not an error, while Proton throttles, backing off from 1 s to 5 s within the poll budget (its first poll a second after onEvent)', async () => {
     const clock = new FakeClock();
     const proton = new FakeProton();
     const { resource } = scriptedResource([throttled]);
@@ -89,7 +89,7 @@ describe('the lifecycle', () => {
     const request = event('Create', 'Custom::Test', { Name: 'x' });
     const result = await handler.isComplete(completionOf(request, await handler.onEvent(request)));
     expect(result).toEqual({ IsComplete: false });
-    expect(clock.sleeps.slice(0, 5)).toEqual([1000, 1500, 2250, 3375, 5000]);
+    expect(clock.sleeps.slice(0, 6)).toEqual([1000, 1000, 1500, 2250, 3375, 5000]);
     expect(Math.max(...clock.sleeps)).toBe(5000);
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(50_000);
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThan(45_000);
@@ -123,7 +123,23 @@ describe('the lifecycle', () => {
     const result = await handler.isComplete(completionOf(request, await handler.onEvent(request)));
     expect(result).toEqual({ IsComplete: true });
     expect(seen.map(s => s.firstStep)).toEqual([false, false, false]);
-    expect(clock.sleeps).toHaveLength(2);
+    // The first poll waits a second after onEvent (nothing Proton starts is over sooner), then one wait per poll.
+    expect(clock.sleeps).toHaveLength(3);
+    expect(clock.sleeps[0]).toBe(1000);
+  });
+
+  test('polls that find the resource on its way are 1 s growing to 1.5 s apart, up to 10 % longer, never shorter', async () => {
+    const clock = new FakeClock();
+    const { resource } = scriptedResource([() => pending('deploying')]);
+    jest.spyOn(Math, 'random').mockReturnValue(0);
+    const handler = lifecycle(resource, { client: () => new FakeProton().client(), sleep: clock.sleep, now: clock.now });
+    await handler.isComplete(completionOf(event('Create', 'Custom::Test', { Name: 'x' }), { PhysicalResourceId: 'x' }));
+    expect(clock.sleeps.slice(0, 4)).toEqual([1000, 1250, 1500, 1500]);
+    jest.spyOn(Math, 'random').mockReturnValue(1);
+    const later = new FakeClock();
+    const again = lifecycle(resource, { client: () => new FakeProton().client(), sleep: later.sleep, now: later.now });
+    await again.isComplete(completionOf(event('Create', 'Custom::Test', { Name: 'x' }), { PhysicalResourceId: 'x' }));
+    expect(Math.max(...later.sleeps)).toBeCloseTo(1650);
   });
 
   test('a server error or a dropped connection is "not yet" too; any other error fails the resource', async () => {
@@ -189,7 +205,8 @@ describe('the lifecycle', () => {
     const handler = lifecycle(inPlace.resource, { client: () => new FakeProton().client(), sleep: clock.sleep, now: clock.now });
     const update = event('Update', 'Custom::Test', { Name: 'web' }, { PhysicalResourceId: 'web', OldResourceProperties: { Name: 'web' } });
     const response = await handler.onEvent(update);
-    expect(response).toEqual({ PhysicalResourceId: 'web' });
+    // The step left Proton working: onEvent carries when it ended, for isComplete's first poll.
+    expect(response).toEqual({ PhysicalResourceId: 'web', CdkProtonCarried: { StartedAt: String(clock.now()) } });
     await handler.isComplete(completionOf(update, response));
     expect(inPlace.seen.map(s => [s.firstStep, s.previous])).toEqual([[true, { name: 'web' }], [false, { name: 'web' }]]);
 
@@ -197,7 +214,7 @@ describe('the lifecycle', () => {
     const replacing = lifecycle(replaced.resource, { client: () => new FakeProton().client(), sleep: clock.sleep, now: clock.now });
     const rename = event('Update', 'Custom::Test', { Name: 'web2' }, { PhysicalResourceId: 'web', OldResourceProperties: { Name: 'web' } });
     const renamed = await replacing.onEvent(rename);
-    expect(renamed).toEqual({ PhysicalResourceId: 'web2', CdkProtonCarried: { CreatedBy: 'onEvent', NewResource: 'true' } });
+    expect(renamed).toEqual({ PhysicalResourceId: 'web2', CdkProtonCarried: { CreatedBy: 'onEvent', NewResource: 'true', StartedAt: String(clock.now()) } });
     await expect(replacing.isComplete(completionOf(rename, renamed))).resolves.toEqual({ IsComplete: true });
     // The old properties describe the old resource: the new one is advanced as a fresh one, seeing what onEvent carried.
     expect(replaced.seen).toEqual([{ firstStep: false, previous: undefined, carried: 'onEvent' }]);

@@ -196,8 +196,9 @@ export class CustomResourceHandler implements ResourceHandler {
       const budget: { [name: string]: string } = this.options.pollIntervalMs !== undefined && record.environment.PROTON_POLL_BUDGET_MS !== undefined
         ? { PROTON_POLL_BUDGET_MS: String(Math.min(Number(record.environment.PROTON_POLL_BUDGET_MS), this.options.pollIntervalMs * 5)) } : {};
       const phase = record.environment.PROTON_HANDLER_PHASE ?? record.handlerExport;
+      const invocation: Invocation = { stackName: request.stackName, logicalId: request.logicalId, resourceType: request.type, requestType, phase };
       return (payload) => asInvocation({ ...record.environment, ...budget, ...runtimeEnvironment }, this.logSink(`${request.logicalId} ${phase}`),
-        () => handler(payload));
+        invocation, () => handler(payload));
     };
     try {
       const run = () => runProvider(event, {
@@ -263,10 +264,25 @@ function accountOfStack(stackId: string): string | undefined {
 
 type LogSink = (line: string) => void;
 
+/** Which handler invocation a piece of code runs for. */
+export interface Invocation {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly requestType: 'Create' | 'Update' | 'Delete';
+  /** onEvent or isComplete. */
+  readonly phase: string;
+}
+
 const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const;
 
 /** The log sink of the invocation a piece of code runs for, across its awaits. */
-const currentSink = new AsyncLocalStorage<LogSink>();
+const currentSink = new AsyncLocalStorage<{ sink: LogSink; invocation: Invocation }>();
+
+/** The handler invocation the calling code runs for (across its awaits), if any: lets benchmarks attribute requests. */
+export function currentInvocation(): Invocation | undefined {
+  return currentSink.getStore()?.invocation;
+}
 
 /** What the first of overlapping invocations replaced, restored when the last one ends. */
 let invocations: { active: number; environment: { [name: string]: string | undefined }; console: ((...args: unknown[]) => void)[] } | undefined;
@@ -280,13 +296,13 @@ let invocations: { active: number; environment: { [name: string]: string | undef
  * differs between a provider's functions (PROTON_HANDLER_PHASE) is read by the handler as it starts, synchronously
  * after it is set. Console output is routed by AsyncLocalStorage to the sink of the call it comes from.
  */
-async function asInvocation<T>(variables: { [name: string]: string }, sink: LogSink, call: () => Promise<T>): Promise<T> {
+async function asInvocation<T>(variables: { [name: string]: string }, sink: LogSink, invocation: Invocation, call: () => Promise<T>): Promise<T> {
   if (!invocations) {
     const saved = CONSOLE_METHODS.map((method) => console[method]);
     invocations = { active: 0, environment: {}, console: saved };
     CONSOLE_METHODS.forEach((method, i) => {
       console[method] = (...args: unknown[]) => {
-        const target = currentSink.getStore();
+        const target = currentSink.getStore()?.sink;
         if (target) target(args.map((a) => (typeof a === 'string' ? a : inspect(a))).join(' '));
         else saved[i](...args);
       };
@@ -299,7 +315,7 @@ async function asInvocation<T>(variables: { [name: string]: string }, sink: LogS
   }
   Object.assign(process.env, variables);
   try {
-    return await currentSink.run(sink, call);
+    return await currentSink.run({ sink, invocation }, call);
   } finally {
     if (--state.active === 0) {
       invocations = undefined;
