@@ -315,10 +315,17 @@ export function lifecycle<Desired>(resource: ProtonResource<Desired>, options: L
               return { IsComplete: true, ...(notice ? { Data: { Notice: notice } } : {}) };
             }
             const desired = resource.decode(event.ResourceProperties);
-            const data = resource.data
-              // Within the isComplete function's own timeout (its poll budget is spent by now).
-              ? await withRetries(ctx, () => resource.data!(ctx, event.PhysicalResourceId!, desired), DATA_RETRY_BUDGET_MS)
-              : {};
+            let data: { [key: string]: string } = {};
+            try {
+              data = resource.data
+                // Within the isComplete function's own timeout (its poll budget is spent by now).
+                ? await withRetries(ctx, () => resource.data!(ctx, event.PhysicalResourceId!, desired), DATA_RETRY_BUDGET_MS)
+                : {};
+            } catch (error) {
+              // Still throttled: the resource is in place, so the next invocation finds it done and reads again.
+              if (isTransient(error)) return { IsComplete: false };
+              throw error;
+            }
             return { IsComplete: true, ...(Object.keys(data).length > 0 ? { Data: data } : {}) };
           }
           const delay = progress.acted ? AFTER_ACTION_DELAY_MS

@@ -95,6 +95,22 @@ describe('the lifecycle', () => {
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThan(45_000);
   });
 
+  test('a finished resource whose Data read stays throttled past its budget answers "not yet", then completes with its Data', async () => {
+    const clock = new FakeClock();
+    let throttledReads = Infinity;
+    const { resource } = scriptedResource([() => DONE], {
+      data: async () => {
+        if (throttledReads-- > 0) throw protonErrors.throttling();
+        return { Arn: 'arn:x' };
+      },
+    });
+    const handler = lifecycle(resource, { client: () => new FakeProton().client(), sleep: clock.sleep, now: clock.now });
+    const request = completionOf(event('Create', 'Custom::Test', { Name: 'x' }), { PhysicalResourceId: 'x' });
+    expect(await handler.isComplete(request)).toEqual({ IsComplete: false });
+    throttledReads = 1;
+    expect(await handler.isComplete(request)).toEqual({ IsComplete: true, Data: { Arn: 'arn:x' } });
+  });
+
   test('jitter keeps each delay in the upper half of the backoff', async () => {
     const clock = new FakeClock();
     const { resource } = scriptedResource([throttled]);
