@@ -8,8 +8,11 @@
  * Throttling must slow the work down, never fail it: no resource may fail in the deploy or the destroy, and nothing may
  * be left in Proton afterwards. Each phase's time is compared with its ideal: the Proton calls it got answered, at the
  * rate limit. The destroy deletes each stack's independent resources at once (as CloudFormation does), so it is bound
- * by the rate limit. The deploy is not: the local engine creates a stack's resources one at a time (see engine.ts), so
- * most of its time is each resource waiting for its own deployment, at far below 20 calls per second.
+ * by the rate limit, except at the end of each stack: the last resources to get through sleep in onEvent's backoff
+ * (full jitter, capped at 30 s, lambda/shared/lifecycle.ts) while the limit sits idle. The deploy is not bound by the
+ * rate limit: the local engine creates a stack's resources one at a time (see engine.ts), so most of its time is each
+ * resource waiting for its own deployment, at far below 20 calls per second (unthrottled), and its time goal applies
+ * only once it is throttled.
  *
  * Emulator delays: 500 ms for a template version's registration and for a deployment (proton-local's defaults are
  * 1000 and 2000 ms), so that the row takes about 4 minutes: with the defaults, each of the deploy's 155 resources would
