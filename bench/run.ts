@@ -4,7 +4,7 @@
  * name, value, unit, baseline, ratio = value / baseline, goal, pass).
  *
  * The CPU-bound rows (synth, cold start, proton-local at scale) run first, alone. Then the rows that mostly wait run
- * at once: those that need a proton-local of their own (completion lag, throttled creates) in child processes, the
+ * at once: those that need a proton-local of their own (completion lag, throttled creates, scale) in child processes, the
  * example app's deploy in this one.
  * Figures are wall-clock and CPU time on whatever machine runs it: compare runs on one machine, not across machines.
  */
@@ -16,6 +16,7 @@ import { measureHandlerAsset } from './handler-asset';
 import { removeTemporaryDirectories } from './harness';
 import { formatTable, Metric } from './metric';
 import { measureProtonCalls } from './proton-calls';
+import { measureScale } from './scale';
 import { measureFixedResources, measureSynth } from './synth';
 import { measureThrottledCreates } from './throttled-creates';
 
@@ -38,11 +39,12 @@ async function main() {
   // Then the rows that mostly wait (on deployments, registrations, a rate limit), at once.
   const lag = timed('Completion lag (child processes)', measureCompletionLag);
   const throttled = timed('Throttled version creates (child process)', measureThrottledCreates);
+  const scale = timed('Deploy and destroy at scale under throttling (child process)', measureScale);
   metrics.push(...await timed('Proton calls of the example app', measureProtonCalls));
-  metrics.push(...await lag, ...await throttled);
+  metrics.push(...await lag, ...await throttled, ...await scale);
   removeTemporaryDirectories();
 
-  const order = ['Proton calls', 'Example app', 'Completion lag', 'isComplete', 'concurrent', 'Synth', 'Fixed', 'Template + version', 'proton-local', 'Handler'];
+  const order = ['Proton calls', 'Example app', 'Completion lag', 'isComplete', 'concurrent', 'Scale', 'Synth', 'Fixed', 'Template + version', 'proton-local', 'Handler'];
   const rank = (m: Metric) => order.findIndex(prefix => m.name.includes(prefix));
   metrics.sort((a, b) => rank(a) - rank(b));
   console.log(`\n${formatTable(metrics)}\n`);
