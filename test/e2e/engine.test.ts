@@ -142,7 +142,7 @@ test('create: dependency order, CloudFormation-shaped stringified events, Data t
   expect(stack.exports).toEqual({ SmallTemplateArn: environmentTemplate.arn });
   // The template is served by the library's provider: its physical id is the name, its Data the ARN.
   expect(stack.resources[templateLogicalId(stack)]).toMatchObject({
-    physicalId: 'small-env', attributes: { Arn: environmentTemplate.arn }, provider: { queryIntervalMs: 10_000, totalTimeoutMs: 450_000 },
+    physicalId: 'small-env', attributes: { Arn: environmentTemplate.arn }, provider: { queryIntervalMs: 2_000, totalTimeoutMs: 102_000 },
   });
   // The provider contract read from the template: user functions, their asset (kept in the state directory), polling.
   expect(stack.resources.First.provider).toEqual({
