@@ -166,12 +166,28 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a long-running command and resolves once its output matches `ready`. */
+/**
+ * Stops a command started by startServer, with the processes it started: npx runs the server as a child of its own and
+ * does not pass SIGTERM on, so the whole process group is signalled (a server left running keeps jest from exiting).
+ */
+function stopServer(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Starts a long-running command in a process group of its own and resolves once its output matches `ready`. */
 function startServer(command: string, cwd: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn('bash', ['-c', `exec ${command}`], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', `exec ${command}`], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not print ${ready} within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      stopServer(child);
+      reject(new Error(`${command} did not print ${ready} within 30 s:\n${output}`));
+    }, 30_000);
     const onData = (data: Buffer) => {
       output += data.toString();
       if (ready.test(output)) {
@@ -251,7 +267,7 @@ describe('proton-local serve, and the migration steps against it', () => {
   let endpoint: string;
   let awsEnv: NodeJS.ProcessEnv;
   afterAll(() => {
-    if (server?.child.pid) process.kill(server.child.pid);
+    if (server) stopServer(server.child);
   });
 
   test('proton-local serve, then the AWS CLI in another shell', async () => {
