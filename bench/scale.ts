@@ -218,7 +218,9 @@ export async function measureScale(): Promise<Metric[]> {
     value: result.deploy.seconds,
     unit: 's',
     baseline: ideal(result.deploy),
-    goal: `≤ 1.3 x ${idealName} once throttled`,
+    goal: result.deploy.throttled === 0
+      ? 'informational: never throttled, so not bound by the rate (the local engine deploys one resource at a time)'
+      : `≤ 1.3 x ${idealName}`,
     passes: (_, ratio) => ratio <= 1.3 || result.deploy.throttled === 0,
   });
   return [
