@@ -1,8 +1,8 @@
-import { CustomResource, IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType } from 'aws-cdk-lib';
+import { IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes } from './private/properties';
-import { checkMajorVersion, checkMinorVersion, markImportedVersion, unresolvedMinor, defineTemplateVersionResource, markOwnVersion } from './private/template';
+import { checkMajorVersion, checkMinorVersion, markImportedVersion, unresolvedMinor, defineTemplateVersionResource, LazyAttributes, markOwnVersion } from './private/template';
 import { checkDescription, checkTags } from './private/workload';
 import { TemplateBundle, TemplateBundleKind } from './template-bundle';
 
@@ -182,16 +182,15 @@ export class EnvironmentTemplateVersion extends Resource implements IEnvironment
   public readonly template: IEnvironmentTemplate;
   /** The major version. */
   public readonly majorVersion: string;
-  private readonly resource: CustomResource;
-  private readonly attributes = new Map<string, string>();
+  private readonly attributes: LazyAttributes;
 
   /** The minor version Proton assigned (a token). */
   public get minorVersion(): string {
-    return this.attribute(TemplateVersionAttributes.MINOR_VERSION);
+    return this.attributes.get(TemplateVersionAttributes.MINOR_VERSION);
   }
   /** The version's ARN (a token). */
   public get templateVersionArn(): string {
-    return this.attribute(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+    return this.attributes.get(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
   }
   /** The bundle the version is registered from. */
   public readonly bundle?: TemplateBundle;
@@ -225,16 +224,6 @@ export class EnvironmentTemplateVersion extends Resource implements IEnvironment
     // The template's name is a literal: the dependency makes CloudFormation create the template first and delete it last.
     resource.node.addDependency(props.template);
     markOwnVersion(this);
-    this.resource = resource;
-  }
-
-  /** An attribute's token, made when first read: most versions' attributes are never read, and each token costs synth time. */
-  private attribute(name: string): string {
-    let token = this.attributes.get(name);
-    if (token === undefined) {
-      token = this.resource.getAttString(name);
-      this.attributes.set(name, token);
-    }
-    return token;
+    this.attributes = new LazyAttributes(resource);
   }
 }

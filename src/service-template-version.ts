@@ -1,10 +1,10 @@
-import { CustomResource, IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType, Stack, Stage, Token } from 'aws-cdk-lib';
+import { IResource, ITaggable, RemovalPolicy, Resource, TagManager, TagType, Stack, Stage, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { IEnvironmentTemplate, Provisioning } from './environment-template';
 import { ResourceTypes, TemplateVersionAttributes, TemplateVersionProperties } from './private/properties';
 import {
-  checkMajorVersion, checkMinorVersion, declaredMajors, definedVersions, defineTemplateVersionResource, markImportedVersion, markOwnVersion,
-  unresolvedMinor,
+  checkMajorVersion, checkMinorVersion, declaredMajors, definedVersions, defineTemplateVersionResource, LazyAttributes, markImportedVersion,
+  markOwnVersion, unresolvedMinor,
 } from './private/template';
 import { checkDescription, checkTags } from './private/workload';
 import { IServiceTemplate } from './service-template';
@@ -234,16 +234,15 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
   public readonly template: IServiceTemplate;
   /** The major version. */
   public readonly majorVersion: string;
-  private readonly resource: CustomResource;
-  private readonly attributes = new Map<string, string>();
+  private readonly attributes: LazyAttributes;
 
   /** The minor version Proton assigned (a token). */
   public get minorVersion(): string {
-    return this.attribute(TemplateVersionAttributes.MINOR_VERSION);
+    return this.attributes.get(TemplateVersionAttributes.MINOR_VERSION);
   }
   /** The version's ARN (a token). */
   public get templateVersionArn(): string {
-    return this.attribute(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
+    return this.attributes.get(TemplateVersionAttributes.TEMPLATE_VERSION_ARN);
   }
   /** The bundle the version is registered from. */
   public readonly bundle?: TemplateBundle;
@@ -306,17 +305,7 @@ export class ServiceTemplateVersion extends Resource implements IServiceTemplate
       }),
     });
     markOwnVersion(this);
-    this.resource = resource;
-  }
-
-  /** An attribute's token, made when first read: most versions' attributes are never read, and each token costs synth time. */
-  private attribute(name: string): string {
-    let token = this.attributes.get(name);
-    if (token === undefined) {
-      token = this.resource.getAttString(name);
-      this.attributes.set(name, token);
-    }
-    return token;
+    this.attributes = new LazyAttributes(resource);
   }
 }
 

@@ -291,3 +291,18 @@ export function dependOnTemplateVersion(resource: IConstruct, selector: Template
     resource.node.addDependency(version);
   }
 }
+
+/** A custom resource's attribute tokens, each made when first read: most versions' are never read, and each costs synth time. */
+export class LazyAttributes {
+  private readonly tokens = new Map<string, string>();
+  constructor(private readonly resource: CustomResource) {}
+
+  public get(name: string): string {
+    let token = this.tokens.get(name);
+    if (token === undefined) {
+      token = this.resource.getAttString(name);
+      this.tokens.set(name, token);
+    }
+    return token;
+  }
+}
