@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-proton';
 import { isBusy, outputData } from './workload';
 import { ComponentProperties as P, OutputAttributes, ResourceTypes } from '../../src/private/properties';
-import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
+import { errorName, ignoreNotFound, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
 import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { checkOwnership, ownerTag, readTags, syncTags, Tag, whenFree, whenFreeStarting } from '../shared/tags';
@@ -67,12 +67,7 @@ function readComponent(properties: ResourceProperties | undefined): DesiredCompo
 const what = (name: string) => `component '${name}'`;
 
 async function getComponent(client: ProtonClient, name: string): Promise<Component | undefined> {
-  try {
-    return (await client.send(new GetComponentCommand({ name }))).component;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetComponentCommand({ name }))).component);
 }
 
 /** What the component's last attempted deployment put in place; undefined when Proton reports no deployment. */

@@ -49,12 +49,7 @@ const describe = (desired: DesiredConnection) =>
   `the environment account connection for environment '${desired.environmentName}' of management account ${desired.managementAccountId}`;
 
 async function getConnection(client: ProtonClient, id: string): Promise<EnvironmentAccountConnection | undefined> {
-  try {
-    return (await client.send(new GetEnvironmentAccountConnectionCommand({ id }))).environmentAccountConnection;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetEnvironmentAccountConnectionCommand({ id }))).environmentAccountConnection);
 }
 
 /** The account's live (PENDING or CONNECTED) connection to this management account and environment: Proton allows one. */

@@ -14,7 +14,7 @@ import {
 import { isBusy, outputData, sameVersion, TemplateVersion, versionMove } from './workload';
 import { EnvironmentProperties, OutputAttributes, ResourceTypes } from '../../src/private/properties';
 import { environmentInputs, renderEnvironmentSpec, sameInputs, SpecInputs } from '../../src/private/spec';
-import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
+import { errorName, ignoreNotFound, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
 import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { specValues } from '../shared/redact';
@@ -113,12 +113,7 @@ function settingsDiffer(desired: DesiredEnvironment, actual: Environment): boole
 }
 
 async function getEnvironment(client: ProtonClient, name: string): Promise<Environment | undefined> {
-  try {
-    return (await client.send(new GetEnvironmentCommand({ name }))).environment;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetEnvironmentCommand({ name }))).environment);
 }
 
 const VERSION_KEY = 'EnvironmentVersion';

@@ -11,7 +11,7 @@ import {
   CreateRepositoryCommand, DeleteRepositoryCommand, GetRepositoryCommand, ProtonClient, Repository, RepositoryProvider,
 } from '@aws-sdk/client-proton';
 import { RepositoryAttributes, RepositoryProperties as P, ResourceTypes } from '../../src/private/properties';
-import { isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
+import { ignoreNotFound, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
 import { DONE, lifecycle, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyError, PropertyReader } from '../shared/properties';
 import { checkOwnership, ownerTag, readTags, syncTags, Tag } from '../shared/tags';
@@ -60,12 +60,7 @@ function readRepository(properties: ResourceProperties | undefined): DesiredRepo
 const what = (provider: string, name: string) => `repository ${provider} '${name}'`;
 
 async function getRepository(client: ProtonClient, provider: RepositoryProvider, name: string): Promise<Repository | undefined> {
-  try {
-    return (await client.send(new GetRepositoryCommand({ provider, name }))).repository;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetRepositoryCommand({ provider, name }))).repository);
 }
 
 /** Proton can't change a link's connection or key: the link must be replaced by one of another name. */

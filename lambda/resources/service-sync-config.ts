@@ -13,7 +13,7 @@ import {
   ServiceSyncConfig, UpdateServiceSyncConfigCommand,
 } from '@aws-sdk/client-proton';
 import { ResourceTypes, ServiceSyncConfigProperties as P } from '../../src/private/properties';
-import { isNotFound } from '../shared/errors';
+import { ignoreNotFound, isNotFound } from '../shared/errors';
 import { DONE, lifecycle, pending, Progress } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
@@ -40,12 +40,7 @@ function readConfig(properties: ResourceProperties | undefined): DesiredServiceS
 const what = (serviceName: string) => `the service sync config of service '${serviceName}'`;
 
 async function getConfig(client: ProtonClient, serviceName: string): Promise<ServiceSyncConfig | undefined> {
-  try {
-    return (await client.send(new GetServiceSyncConfigCommand({ serviceName }))).serviceSyncConfig;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetServiceSyncConfigCommand({ serviceName }))).serviceSyncConfig);
 }
 
 function sameSettings(desired: DesiredServiceSyncConfig, actual: ServiceSyncConfig): boolean {

@@ -16,7 +16,7 @@ import {
 import { isBusy, listOf, outputData, sameVersion, TemplateVersion, versionMove } from './workload';
 import { OutputAttributes, ResourceTypes, ServiceProperties } from '../../src/private/properties';
 import { InstanceSpec, renderServiceSpec, sameInputs, serviceSpecParts, SpecInputs } from '../../src/private/spec';
-import { errorName, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
+import { errorName, ignoreNotFound, isConflict, isIdempotentParameterMismatch, isNotFound } from '../shared/errors';
 import { DONE, lifecycle, pending, Progress, StepContext } from '../shared/lifecycle';
 import { PropertyReader } from '../shared/properties';
 import { specValues } from '../shared/redact';
@@ -90,21 +90,11 @@ const CREATE_FAILED = new Set(['CREATE_FAILED', 'CREATE_FAILED_CLEANUP_COMPLETE'
 const UPDATE_FAILED = new Set(['UPDATE_FAILED', 'UPDATE_FAILED_CLEANUP_COMPLETE', 'UPDATE_FAILED_CLEANUP_FAILED']);
 
 async function getService(client: ProtonClient, name: string): Promise<Service | undefined> {
-  try {
-    return (await client.send(new GetServiceCommand({ name }))).service;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetServiceCommand({ name }))).service);
 }
 
 async function getInstance(client: ProtonClient, serviceName: string, name: string): Promise<ServiceInstance | undefined> {
-  try {
-    return (await client.send(new GetServiceInstanceCommand({ serviceName, name }))).serviceInstance;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetServiceInstanceCommand({ serviceName, name }))).serviceInstance);
 }
 
 const VERSION_KEY = 'ServiceVersion';

@@ -13,7 +13,7 @@ import {
   TemplateSyncConfig, TemplateType, UpdateTemplateSyncConfigCommand,
 } from '@aws-sdk/client-proton';
 import { ResourceTypes, TemplateSyncConfigProperties as P } from '../../src/private/properties';
-import { isNotFound } from '../shared/errors';
+import { ignoreNotFound, isNotFound } from '../shared/errors';
 import { DONE, lifecycle, pending, Progress } from '../shared/lifecycle';
 import { PropertyError, PropertyReader } from '../shared/properties';
 import type { ResourceHandler, ResourceProperties } from '../shared/types';
@@ -59,12 +59,7 @@ function parseId(physicalId: string): { templateType: TemplateType; templateName
 const what = (c: { templateType: string; templateName: string }) => `the template sync config of ${c.templateType.toLowerCase()} template '${c.templateName}'`;
 
 async function getConfig(client: ProtonClient, key: { templateType: TemplateType; templateName: string }): Promise<TemplateSyncConfig | undefined> {
-  try {
-    return (await client.send(new GetTemplateSyncConfigCommand(key))).templateSyncConfig;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ignoreNotFound(async () => (await client.send(new GetTemplateSyncConfigCommand(key))).templateSyncConfig);
 }
 
 const settingsOf = (c: DesiredTemplateSyncConfig) => ({
